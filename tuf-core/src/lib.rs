@@ -1,0 +1,3 @@
+//! Pure TUF core. See crate README.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
