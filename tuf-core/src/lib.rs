@@ -1,3 +1,5 @@
 //! Pure TUF core. See crate README.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod json;
