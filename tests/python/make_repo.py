@@ -137,6 +137,21 @@ class Scenario:
             self.all_keys.append(s)
         return md
 
+    def delegate(
+        self, parent: str, roles: list[tuple[str, Signer, bool, dict[str, list[str]]]]
+    ) -> None:
+        """Give `parent` delegations to new one-key roles (name, key, terminating, paths or
+        path_hash_prefixes); list order is search order."""
+        for name, signer, _, _ in roles:
+            self.add_delegated(name, [signer])
+        self.role_md(parent).signed.delegations = Delegations(
+            keys={s.public_key.keyid: s.public_key for _, s, _, _ in roles},
+            roles={
+                name: DelegatedRole(name, [s.public_key.keyid], 1, terminating, **match)
+                for name, s, terminating, match in roles
+            },
+        )
+
     def add_target(
         self,
         path: str,
@@ -334,29 +349,12 @@ def delegations(out: Path) -> dict[str, Any]:
         "team-c, but team-b matches first and is terminating), c/none.txt (listed nowhere).",
         one_key_each(ed25519),
     )
-    ka, kb, kc, ksub = ed25519(), ecdsa(), ed25519(), ed25519()
-    sc.add_delegated("team-a", [ka])
-    sc.add_delegated("team-b", [kb])
-    sc.add_delegated("team-c", [kc])
-    sc.add_delegated("team-a-sub", [ksub])
-    sc.targets.signed.delegations = Delegations(
-        keys={k.public_key.keyid: k.public_key for k in (ka, kb, kc)},
-        roles={
-            "team-a": DelegatedRole("team-a", [ka.public_key.keyid], 1, False,
-                                    paths=["a/*", "a/sub/*"]),
-            "team-b": DelegatedRole("team-b", [kb.public_key.keyid], 1, True,
-                                    paths=["b/*.txt"]),
-            "team-c": DelegatedRole("team-c", [kc.public_key.keyid], 1, False,
-                                    paths=["b/*"]),
-        },
-    )
-    sc.role_md("team-a").signed.delegations = Delegations(
-        keys={ksub.public_key.keyid: ksub.public_key},
-        roles={
-            "team-a-sub": DelegatedRole("team-a-sub", [ksub.public_key.keyid], 1, False,
-                                        paths=["a/sub/*"]),
-        },
-    )
+    sc.delegate("targets", [
+        ("team-a", ed25519(), False, {"paths": ["a/*", "a/sub/*"]}),
+        ("team-b", ecdsa(), True, {"paths": ["b/*.txt"]}),
+        ("team-c", ed25519(), False, {"paths": ["b/*"]}),
+    ])
+    sc.delegate("team-a", [("team-a-sub", ed25519(), False, {"paths": ["a/sub/*"]})])
     sc.add_target("a/x.txt", b"team a\n", role="team-a")
     sc.add_target("a/sub/y.txt", b"team a sub\n", role="team-a-sub")
     sc.add_target("b/z.txt", b"team b\n", role="team-b")
@@ -389,18 +387,10 @@ def hash_prefixes(out: Path) -> dict[str, Any]:
         p for p in (f"hashed/stray-{i}.txt" for i in range(1000))
         if not path_hash(p).startswith((pre1, pre2))
     )
-    k1, k2 = ed25519(), ed25519()
-    sc.add_delegated("hp-1", [k1])
-    sc.add_delegated("hp-2", [k2])
-    sc.targets.signed.delegations = Delegations(
-        keys={k.public_key.keyid: k.public_key for k in (k1, k2)},
-        roles={
-            "hp-1": DelegatedRole("hp-1", [k1.public_key.keyid], 1, False,
-                                  path_hash_prefixes=[pre1]),
-            "hp-2": DelegatedRole("hp-2", [k2.public_key.keyid], 1, False,
-                                  path_hash_prefixes=[pre2]),
-        },
-    )
+    sc.delegate("targets", [
+        ("hp-1", ed25519(), False, {"path_hash_prefixes": [pre1]}),
+        ("hp-2", ed25519(), False, {"path_hash_prefixes": [pre2]}),
+    ])
     sc.add_target(p1, b"first\n", role="hp-1")
     sc.add_target(p2, b"second\n", role="hp-2")
     sc.add_target(stray, b"stray\n", role="hp-1", expect_found=False)
