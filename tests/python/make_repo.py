@@ -418,7 +418,8 @@ def hash_bins(out: Path) -> dict[str, Any]:
         sc.add_delegated(name, [kb])
     for i in range(20):
         path = f"bin-targets/file-{i:02}.txt"
-        sc.add_target(path, f"hash bin target {i}\n".encode(), role=succinct.get_role_for_target(path))
+        data = f"hash bin target {i}\n".encode()
+        sc.add_target(path, data, role=succinct.get_role_for_target(path))
     stray = "bin-targets/misplaced.txt"
     own = succinct.get_role_for_target(stray)
     wrong = next(n for n in succinct.get_roles() if n != own)
