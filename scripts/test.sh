@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's test command: installs the python-tuf peer (idempotent), then runs every
+# Rust test in the workspace. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+py=$(scripts/setup-python.sh | tail -n 1)
+export NOTARY_RS_PYTHON="$py"
+
+cargo test --workspace --locked "$@"
