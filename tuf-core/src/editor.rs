@@ -776,7 +776,8 @@ fn sign_role<R: Role>(
     signers: &[&dyn Signer],
     authorities: &[(KeySet, RoleKeys)],
 ) -> Result<Vec<u8>, EditError> {
-    let canonical = json::to_canonical(&role.to_signed_json(dialect));
+    let signed = role.to_signed_json(dialect);
+    let canonical = json::to_canonical(&signed);
     let mut sigs = Vec::new();
     let mut used = BTreeSet::new();
     for signer in signers {
@@ -810,7 +811,7 @@ fn sign_role<R: Role>(
             });
         }
     }
-    let bytes = write_envelope(dialect, &canonical, &sigs);
+    let bytes = write_envelope(dialect, &signed, &sigs);
     let limits = JsonLimits {
         max_bytes: usize::MAX,
         ..JsonLimits::default()

@@ -173,23 +173,26 @@ impl<R> Deref for Verified<R> {
     }
 }
 
-/// Writes an envelope: Notary puts `signed` before `signatures` (as Go does), TUF 1.0 files are
-/// fully canonical. `signed` is embedded in canonical form in both.
+/// Writes an envelope: Notary puts `signed` before `signatures` (as Go does), TUF 1.0 sorts
+/// the members. Both are compact [`json::write_json`] text, whose `signed` re-canonicalises to
+/// the signed bytes.
 pub(crate) fn write_envelope(
     dialect: Dialect,
-    canonical_signed: &[u8],
+    signed: &JsonValue,
     sigs: &[RawSignature],
 ) -> Vec<u8> {
+    let signed_json = json::to_json(signed);
+    let signed_text = signed_json.as_slice();
     let mut sig_bytes = Vec::new();
-    json::write_canonical(
+    json::write_json(
         &JsonValue::Array(sigs.iter().map(|s| s.to_json(dialect)).collect()),
         &mut sig_bytes,
     );
-    let mut out = Vec::with_capacity(canonical_signed.len() + sig_bytes.len() + 32);
+    let mut out = Vec::with_capacity(signed_text.len() + sig_bytes.len() + 32);
     match dialect {
         Dialect::Notary => {
             out.extend_from_slice(b"{\"signed\":");
-            out.extend_from_slice(canonical_signed);
+            out.extend_from_slice(signed_text);
             out.extend_from_slice(b",\"signatures\":");
             out.extend_from_slice(&sig_bytes);
         }
@@ -197,7 +200,7 @@ pub(crate) fn write_envelope(
             out.extend_from_slice(b"{\"signatures\":");
             out.extend_from_slice(&sig_bytes);
             out.extend_from_slice(b",\"signed\":");
-            out.extend_from_slice(canonical_signed);
+            out.extend_from_slice(signed_text);
         }
     }
     out.push(b'}');

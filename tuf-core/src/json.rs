@@ -9,6 +9,6 @@ mod canonical;
 mod parse;
 mod value;
 
-pub use canonical::{to_canonical, write_canonical};
+pub use canonical::{to_canonical, to_json, write_canonical, write_json};
 pub use parse::{parse, parse_with_limits, JsonError, JsonLimits};
 pub use value::{JsonObject, JsonValue};

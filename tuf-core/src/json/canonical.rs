@@ -8,19 +8,38 @@ use super::value::JsonValue;
 
 /// Appends the canonical encoding of `v` to `out`.
 pub fn write_canonical(v: &JsonValue, out: &mut Vec<u8>) {
+    write_value(v, out, false);
+}
+
+/// Appends `v` as compact, key-sorted, strictly valid JSON (RFC 8259): identical to the
+/// canonical form except that control characters in strings are escaped, so a strict parser
+/// accepts the text and re-canonicalising it gives back [`to_canonical`]. This is the form
+/// metadata *files* are written in (canonical JSON with a PEM key's raw newline is not JSON).
+pub fn write_json(v: &JsonValue, out: &mut Vec<u8>) {
+    write_value(v, out, true);
+}
+
+/// Returns [`write_json`]'s encoding of `v`.
+pub fn to_json(v: &JsonValue) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_json(v, &mut out);
+    out
+}
+
+fn write_value(v: &JsonValue, out: &mut Vec<u8>, escape_controls: bool) {
     match v {
         JsonValue::Null => out.extend_from_slice(b"null"),
         JsonValue::Bool(true) => out.extend_from_slice(b"true"),
         JsonValue::Bool(false) => out.extend_from_slice(b"false"),
         JsonValue::Int(i) => write_int(*i, out),
-        JsonValue::String(s) => write_string(s, out),
+        JsonValue::String(s) => write_string(s, out, escape_controls),
         JsonValue::Array(items) => {
             out.push(b'[');
             for (n, item) in items.iter().enumerate() {
                 if n > 0 {
                     out.push(b',');
                 }
-                write_canonical(item, out);
+                write_value(item, out, escape_controls);
             }
             out.push(b']');
         }
@@ -30,9 +49,9 @@ pub fn write_canonical(v: &JsonValue, out: &mut Vec<u8>) {
                 if n > 0 {
                     out.push(b',');
                 }
-                write_string(key, out);
+                write_string(key, out, escape_controls);
                 out.push(b':');
-                write_canonical(value, out);
+                write_value(value, out, escape_controls);
             }
             out.push(b'}');
         }
@@ -69,17 +88,26 @@ fn write_int(i: i128, out: &mut Vec<u8>) {
     out.extend_from_slice(buf.get(start..).unwrap_or_default());
 }
 
-/// Writes a quoted string, escaping only `"` and `\`, copying unescaped runs in bulk.
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Writes a quoted string, escaping `"` and `\` (and, if asked, control characters),
+/// copying unescaped runs in bulk.
+fn write_string(s: &str, out: &mut Vec<u8>, escape_controls: bool) {
     out.push(b'"');
     let mut rest = s.as_bytes();
-    while let Some(i) = rest.iter().position(|&b| matches!(b, b'"' | b'\\')) {
+    while let Some(i) = rest
+        .iter()
+        .position(|&b| matches!(b, b'"' | b'\\') || (escape_controls && b < 0x20))
+    {
         let (run, tail) = rest.split_at(i);
         out.extend_from_slice(run);
         match tail.split_first() {
             Some((&special, after)) => {
-                out.push(b'\\');
-                out.push(special);
+                match special {
+                    b'"' | b'\\' => out.extend_from_slice(&[b'\\', special]),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    c => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+                }
                 rest = after;
             }
             None => {
@@ -166,5 +194,19 @@ mod tests {
             "{\"public\":\"-----BEGIN CERT-----\nAAAA\n-----END CERT-----\n\"}"
         );
         assert_eq!(v.to_canonical(), to_canonical(&v));
+    }
+
+    #[test]
+    fn json_form_escapes_controls_and_round_trips_to_the_same_canonical_bytes() {
+        let v = parse(br#"{"pem":"-----BEGIN\nKEY\u0001\t\r-----","z":[1,"\\\""]}"#).unwrap();
+        let text = to_json(&v);
+        assert!(!text.iter().any(|b| *b < 0x20), "no raw control characters");
+        let back = parse(&text).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(to_canonical(&back), to_canonical(&v));
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            r#"{"pem":"-----BEGIN\nKEY\u0001\t\r-----","z":[1,"\\\""]}"#
+        );
     }
 }
