@@ -174,7 +174,10 @@ impl<R> Deref for Verified<R> {
 }
 
 /// Writes an envelope: Notary puts `signed` before `signatures` (as Go does), TUF 1.0 files are
-/// fully canonical. `signed` is embedded in canonical form in both.
+/// fully canonical. `signed` is embedded in canonical form in both, except that control
+/// characters inside strings (e.g. the newlines of a TUF PEM key), which canonical JSON writes
+/// raw, are escaped so that the file is strict JSON; signatures are over the canonical form
+/// of the parsed `signed` value, which this escaping does not change.
 pub(crate) fn write_envelope(
     dialect: Dialect,
     canonical_signed: &[u8],
@@ -201,5 +204,25 @@ pub(crate) fn write_envelope(
         }
     }
     out.push(b'}');
+    escape_control_characters(out)
+}
+
+/// Replaces every byte below 0x20 by `\u00XX`. Canonical JSON has no whitespace outside
+/// strings, so such bytes only occur inside strings, where the escape denotes the same text.
+fn escape_control_characters(bytes: Vec<u8>) -> Vec<u8> {
+    if !bytes.iter().any(|&b| b < 0x20) {
+        return bytes;
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    for b in bytes {
+        if b < 0x20 {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.push(b);
+        }
+    }
     out
 }
