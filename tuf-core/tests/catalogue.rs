@@ -1,0 +1,375 @@
+//! Security acceptance tests: catalogue rows A01–A10 and B01, B05–B09 of
+//! `security.md` §7, run in both dialects wherever the case applies.
+//!
+//! Every rejection also checks that the trusted set is unchanged (`common::rejected`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use tuf_core::crypto::{Signer, SignatureBytes, SoftwareSigner};
+use tuf_core::editor::EditError;
+use tuf_core::error::{MetadataError, UpdateError};
+#[allow(unused_imports)]
+use tuf_core::json::{JsonObject, JsonValue};
+use tuf_core::role::{Threshold, TopRole};
+use tuf_core::trusted_set::{TimestampUpdate, TrustedSet};
+use tuf_core::Dialect;
+
+/// Key ids of a top-level role in root bytes.
+fn role_keyids(root: &[u8], role: &str) -> Vec<String> {
+    let (signed, _) = split(root);
+    signed.as_object().unwrap()["roles"].as_object().unwrap()[role].as_object().unwrap()["keyids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The next root (version + 1) after `edit`, signed by the repository's root key.
+fn next_root(repo: &Repo, edit: impl FnOnce(&mut JsonObject)) -> Vec<u8> {
+    let last = repo.roots.last().unwrap().clone();
+    let root_id = role_keyids(&last, "root")[0].clone();
+    resign(
+        repo.d,
+        &last,
+        |o| {
+            let v = o["version"].as_u64().unwrap();
+            o.insert("version".into(), (v + 1).into());
+            edit(o);
+        },
+        &[(&root_id, &repo.root_s)],
+    )
+}
+
+fn set_role(o: &mut JsonObject, role: &str, keyids: &[&str], threshold: JsonValue) {
+    let roles = obj_mut(o.get_mut("roles").unwrap());
+    let r = obj_mut(roles.get_mut(role).unwrap());
+    r.insert(
+        "keyids".into(),
+        JsonValue::Array(keyids.iter().map(|k| (*k).into()).collect()),
+    );
+    r.insert("threshold".into(), threshold);
+}
+
+fn add_key(o: &mut JsonObject, id: &str, key: JsonValue) {
+    obj_mut(o.get_mut("keys").unwrap()).insert(id.into(), key);
+}
+
+fn is_threshold(e: &UpdateError) -> bool {
+    matches!(e, UpdateError::Threshold { .. })
+}
+
+fn is_metadata(e: &UpdateError) -> bool {
+    matches!(e, UpdateError::Metadata(_))
+}
+
+/// A client that trusts the latest root only (timestamp not loaded yet).
+fn root_client(repo: &Repo) -> TrustedSet {
+    repo.client_root()
+}
+
+// ------------------------------------------------------------------------------------ A01
+
+/// Timestamp role with keys K1 (P-256) and K2 (ed25519), threshold 2; returns the repo,
+/// the signers and their key ids.
+fn threshold_two_timestamp(d: Dialect) -> (Repo, p256::ecdsa::SigningKey, SoftwareSigner) {
+    let mut repo = Repo::new(d);
+    let k1_secret = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let k1 = SoftwareSigner::p256_from_scalar_bytes(&k1_secret.to_bytes()).unwrap();
+    let k2 = SoftwareSigner::generate_ed25519();
+    repo.ed
+        .set_role_keys(
+            TopRole::Timestamp,
+            vec![key_of(d, &k1), key_of(d, &k2)],
+            Threshold::new(2).unwrap(),
+        )
+        .unwrap();
+    repo.extra.push(k1);
+    repo.extra.push(k2);
+    repo.sign();
+    let k2 = repo.extra.pop().unwrap();
+    (repo, k1_secret, k2)
+}
+
+#[test]
+fn a01_duplicate_signatures_do_not_count_twice() {
+    use p256::ecdsa::signature::RandomizedSigner as _;
+    for d in DIALECTS {
+        let (repo, k1_secret, k2) = threshold_two_timestamp(d);
+        let k1 = &repo.extra[0];
+        let id1 = key_of(d, k1).key_id().to_hex();
+        let id2 = key_of(d, &k2).key_id().to_hex();
+        let good = repo.file("timestamp");
+        // The editor's file is accepted.
+        repo.client_root().update_timestamp(&good).unwrap();
+        let (signed, _) = split(&good);
+        let s1 = sign_as(d, &signed, &id1, k1);
+
+        // K1's signature twice under the same key id.
+        let dup = envelope(&signed, vec![s1.clone(), s1.clone()]);
+        let mut ts = root_client(&repo);
+        let e = rejected(&mut ts, |t| t.update_timestamp(&dup));
+        assert!(is_threshold(&e), "{d:?}: {e:?}");
+
+        // K1 signs twice with different ECDSA signature bytes (randomised nonce).
+        let canonical = tuf_core::json::to_canonical(&signed);
+        let other: p256::ecdsa::Signature = k1_secret.sign_with_rng(&mut rand_core::OsRng, &canonical);
+        let other_wire = SignatureBytes::EcdsaP256(other).to_wire(d);
+        let s1b = sig_json(d, &id1, method(d, k1), &other_wire);
+        assert_ne!(s1, s1b, "the two ECDSA signatures must differ");
+        let twice = envelope(&signed, vec![s1.clone(), s1b.clone()]);
+        let e = rejected(&mut ts, |t| t.update_timestamp(&twice));
+        assert!(is_threshold(&e), "{d:?}: {e:?}");
+        // ...and the second one is a valid signature on its own (with K2's).
+        let s2 = sign_as(d, &signed, &id2, &k2);
+        let ok = envelope(&signed, vec![s1b, s2.clone()]);
+        root_client(&repo).update_timestamp(&ok).unwrap();
+
+        // K1 valid + K2 garbage + K2 valid: the invalid one does not abort counting.
+        let garbage = sig_json(d, &id2, method(d, &k2), &[0x42; 64]);
+        let mixed = envelope(&signed, vec![s1, garbage, s2]);
+        assert_eq!(
+            root_client(&repo).update_timestamp(&mixed).unwrap(),
+            TimestampUpdate::Updated
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------ A02
+
+#[test]
+fn a02_same_public_key_under_two_key_ids_counts_once() {
+    for d in DIALECTS {
+        let repo = Repo::new(d);
+        let mut variants: Vec<(String, Vec<u8>, Vec<(String, &dyn Signer)>)> = Vec::new();
+        let p256 = SoftwareSigner::generate_p256();
+        match d {
+            Dialect::TufSpec => {
+                // (1) the timestamp key, once as is and once with an extra member.
+                let k = key_of(d, &repo.timestamp_s);
+                let id1 = k.key_id().to_hex();
+                let mut extra = k.to_json();
+                obj_mut(&mut extra).insert("x-extra".into(), "1".into());
+                let id2 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                    tuf_core::json::to_canonical(&extra),
+                ));
+                assert_ne!(id1, id2);
+                let root = next_root(&repo, |o| {
+                    add_key(o, &id2, extra.clone());
+                    set_role(o, "timestamp", &[&id1, &id2], 2u64.into());
+                });
+                variants.push((
+                    "extra member".into(),
+                    root,
+                    vec![(id1.clone(), &repo.timestamp_s), (id2, &repo.timestamp_s)],
+                ));
+                // (2) the same key JSON listed under an arbitrary second id.
+                let id3 = "ab".repeat(32);
+                let root = next_root(&repo, |o| {
+                    add_key(o, &id3, k.to_json());
+                    set_role(o, "timestamp", &[&id1, &id3], 2u64.into());
+                });
+                variants.push((
+                    "same JSON, other id".into(),
+                    root,
+                    vec![(id1.clone(), &repo.timestamp_s), (id3, &repo.timestamp_s)],
+                ));
+                // (3) a P-256 key as `ecdsa` and as legacy `ecdsa-sha2-nistp256`.
+                let k = key_of(d, &p256);
+                let ida = k.key_id().to_hex();
+                let mut legacy = k.to_json();
+                obj_mut(&mut legacy).insert("keytype".into(), "ecdsa-sha2-nistp256".into());
+                let idb = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                    tuf_core::json::to_canonical(&legacy),
+                ));
+                let root = next_root(&repo, |o| {
+                    add_key(o, &ida, k.to_json());
+                    add_key(o, &idb, legacy.clone());
+                    set_role(o, "timestamp", &[&ida, &idb], 2u64.into());
+                });
+                variants.push((
+                    "ecdsa vs ecdsa-sha2-nistp256".into(),
+                    root,
+                    vec![(ida, &p256), (idb, &p256)],
+                ));
+            }
+            Dialect::Notary => {
+                // The root signer's P-256 key as `ecdsa-x509` (root cert) and as plain `ecdsa`.
+                let cert_id = role_keyids(repo.roots.last().unwrap(), "root")[0].clone();
+                let plain = key_of(d, &repo.root_s);
+                let plain_id = plain.key_id().to_hex();
+                assert_ne!(cert_id, plain_id);
+                let root = next_root(&repo, |o| {
+                    add_key(o, &plain_id, plain.to_json());
+                    set_role(o, "timestamp", &[&cert_id, &plain_id], 2u64.into());
+                });
+                variants.push((
+                    "ecdsa-x509 vs ecdsa".into(),
+                    root,
+                    vec![(cert_id, &repo.root_s), (plain_id, &repo.root_s)],
+                ));
+            }
+        }
+        for (what, root, sigs) in variants {
+            let mut ts = TrustedSet::new(config(d), &repo.roots[0], now()).unwrap();
+            // Either the root is refused outright, or the key counts once.
+            if ts.update_root(&root).is_err() {
+                continue;
+            }
+            let ts_file = repo.file("timestamp");
+            let (signed, _) = split(&ts_file);
+            let sigs = sigs
+                .iter()
+                .map(|(id, s)| sign_as(d, &signed, id, *s))
+                .collect();
+            let bytes = envelope(&signed, sigs);
+            let e = rejected(&mut ts, |t| t.update_timestamp(&bytes));
+            assert!(is_threshold(&e), "{d:?} {what}: {e:?}");
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------ A03
+
+fn bad_thresholds() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("0", b"0".to_vec()),
+        ("-1", b"-1".to_vec()),
+        ("\"1\"", b"\"1\"".to_vec()),
+        ("1.0", b"1.0".to_vec()),
+        ("2^64", b"18446744073709551616".to_vec()),
+    ]
+}
+
+/// Replaces the JSON text of the `n`th `"threshold":1` in `bytes` with `with`.
+fn replace_threshold(bytes: &[u8], n: usize, with: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let pat = "\"threshold\":1";
+    let (pos, _) = text.match_indices(pat).nth(n).unwrap();
+    let mut out = text[..pos].as_bytes().to_vec();
+    out.extend_from_slice(b"\"threshold\":");
+    out.extend_from_slice(with);
+    out.extend_from_slice(&text.as_bytes()[pos + pat.len()..]);
+    out
+}
+
+#[test]
+fn a03_invalid_thresholds_are_parse_errors() {
+    for d in DIALECTS {
+        let mut repo = Repo::new(d);
+        let (_, k) = repo.new_signer();
+        repo.delegate("", "team", &["team/*"], false, vec![k], 1);
+        repo.sign();
+        for (what, lit) in bad_thresholds() {
+            // Root roles: the root role (and the others) of the local root and of a new root.
+            // Signatures are over the canonical form, which these literals would change, so the
+            // error must come from parsing, before any signature check.
+            for n in 0..4 {
+                let bad = replace_threshold(&repo.roots[0], n, &lit);
+                let e = TrustedSet::new(config(d), &bad, now()).unwrap_err();
+                assert!(is_metadata(&e), "{d:?} threshold {what} role {n}: {e:?}");
+                let next = next_root(&repo, |_| {});
+                let bad = replace_threshold(&next, n, &lit);
+                let mut ts = repo.client_root();
+                let e = rejected(&mut ts, |t| t.update_root(&bad).map(|_| ()));
+                assert!(is_metadata(&e), "{d:?} threshold {what}: {e:?}");
+            }
+            // A delegation: targets listing the delegation with the bad threshold, correctly
+            // described by snapshot and timestamp.
+            let bad = replace_threshold(&repo.file("targets"), 0, &lit);
+            let (snap, tsf) = repo.rechain("targets", &bad, version_of(&repo.file("targets")));
+            let mut ts = repo.client_root();
+            ts.update_timestamp(&tsf).unwrap();
+            ts.update_snapshot(&snap).unwrap();
+            let e = rejected(&mut ts, |t| t.update_targets(&bad));
+            assert!(is_metadata(&e), "{d:?} delegation threshold {what}: {e:?}");
+        }
+    }
+}
+
+#[test]
+fn a03_threshold_above_key_count_refused_and_fails_verification() {
+    for d in DIALECTS {
+        let mut repo = Repo::new(d);
+        let k = key_of(d, &repo.timestamp_s);
+        let e = repo
+            .ed
+            .set_role_keys(TopRole::Timestamp, vec![k], Threshold::new(2).unwrap())
+            .unwrap_err();
+        assert!(matches!(e, EditError::ThresholdExceedsKeys { .. }), "{e:?}");
+        let (_, dk) = repo.new_signer();
+        let e = repo
+            .ed
+            .add_delegation(
+                &dparent(d, ""),
+                tuf_core::role::DelegatedRole {
+                    name: tuf_core::name::RoleName::delegated(d, &dname(d, "team")).unwrap(),
+                    keys: tuf_core::role::RoleKeys {
+                        keyids: vec![dk.key_id()],
+                        threshold: Threshold::new(2).unwrap(),
+                    },
+                    terminating: false,
+                    paths: tuf_core::role::PathSpec::Patterns(vec!["team/".into()]),
+                },
+                vec![dk.clone()],
+            )
+            .unwrap_err();
+        assert!(matches!(e, EditError::ThresholdExceedsKeys { .. }), "{e:?}");
+
+        // Hand-made root: timestamp threshold 2 with one key.
+        let ts_id = key_of(d, &repo.timestamp_s).key_id().to_hex();
+        let root = next_root(&repo, |o| set_role(o, "timestamp", &[&ts_id], 2u64.into()));
+        let mut ts = repo.client_root();
+        if ts.update_root(&root).is_ok() {
+            let e = rejected(&mut ts, |t| t.update_timestamp(&repo.file("timestamp")));
+            assert!(is_threshold(&e), "{d:?}: {e:?}");
+        }
+        // Hand-made local root whose root role needs 2 of 1 key.
+        let root_id = role_keyids(&repo.roots[0], "root")[0].clone();
+        let bad = resign(
+            d,
+            &repo.roots[0],
+            |o| set_role(o, "root", &[&root_id], 2u64.into()),
+            &[(&root_id, &repo.root_s)],
+        );
+        assert!(TrustedSet::new(config(d), &bad, now()).is_err());
+
+        // Hand-made delegation with threshold 2 and one key.
+        repo.delegate("", "team", &["team/"], false, vec![dk], 1);
+        repo.ed
+            .add_target(
+                &dname(d, "team"),
+                "team/x",
+                tuf_core::role::TargetEntry::for_data(b"x"),
+            )
+            .unwrap();
+        repo.sign();
+        let targets = repo.file("targets");
+        let t_id = key_of(d, &repo.targets_s).key_id().to_hex();
+        let bad = resign(
+            d,
+            &targets,
+            |o| {
+                let dl = obj_mut(o.get_mut("delegations").unwrap());
+                let roles = match dl.get_mut("roles").unwrap() {
+                    JsonValue::Array(a) => a,
+                    _ => panic!(),
+                };
+                obj_mut(&mut roles[0]).insert("threshold".into(), 2u64.into());
+            },
+            &[(&t_id, &repo.targets_s)],
+        );
+        let (snap, tsf) = repo.rechain("targets", &bad, version_of(&targets));
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&tsf).unwrap();
+        ts.update_snapshot(&snap).unwrap();
+        if ts.update_targets(&bad).is_ok() {
+            let team = dname(d, "team");
+            let file = repo.file(&team);
+            let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &file));
+            assert!(is_threshold(&e), "{d:?}: {e:?}");
+        }
+    }
+}
