@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use tuf_core::crypto::{Signer, SignatureBytes, SoftwareSigner};
+use tuf_core::crypto::{Key, Signer, SignatureBytes, SoftwareSigner};
 use tuf_core::editor::EditError;
 use tuf_core::error::{MetadataError, UpdateError};
 #[allow(unused_imports)]
@@ -215,7 +215,9 @@ fn a02_same_public_key_under_two_key_ids_counts_once() {
         for (what, root, sigs) in variants {
             let mut ts = TrustedSet::new(config(d), &repo.roots[0], now()).unwrap();
             // Either the root is refused outright, or the key counts once.
-            if ts.update_root(&root).is_err() {
+            if let Err(e) = ts.update_root(&root) {
+                assert!(is_metadata(&e), "{d:?} {what}: {e:?}");
+                eprintln!("{d:?} {what}: root refused at load: {e}");
                 continue;
             }
             let ts_file = repo.file("timestamp");
@@ -371,5 +373,222 @@ fn a03_threshold_above_key_count_refused_and_fails_verification() {
             let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &file));
             assert!(is_threshold(&e), "{d:?}: {e:?}");
         }
+    }
+}
+
+// ------------------------------------------------------------------------------------ A04
+
+const RSA_2048_PUB: &str = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAq/37wr6kCUYHm4JfjjlG\nDwkQE2KN+w9or2uaGjrxcAnNykXmlOHLPReJyt9qFgLeoqZx5P63Og1vJFK6+yQd\nROPjAQY8R9rrY9E0o/EQaDhyC4roS1CZpVOegcla4RDDpy6MmBJ3M6WyS6q8wPth\nuJ+qGED2b1ksZoe8VwGtV3C3a0PRe2No6E7b5qZpFaKDlxGJBQgt7IiUbrT5fRw8\nas5IWqPb90RNcnyEXniV6llLcqjnFXOOWWOgHPaEr4IzCT0QkFS9HU1qee1nlUgH\nnHvCWOX/ryNkc7vH2vesTTWSpMtRtlLziKgxmHkLiFGaFgCvSBGIeWbdFtJ2PVHd\nSQIDAQAB\n-----END PUBLIC KEY-----\n";
+const RSA_1024_PUB: &str = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDTAhvh9AigdB3CK5cB0n3G2cDh\nxe2SPKQ26ajICiS+2ysne4ueC8pPCz0EeLNTMN/iKkdC9bw0T8D8PB7P58G3xc15\nJBO3khJvotDKs20SMBwsDD9LMmPK/tJiNdT2anI69q4Q2IhbKdoX2Pp5EM8wyTx2\nS9dfX+trDqOBB5pB3wIDAQAB\n-----END PUBLIC KEY-----\n";
+
+fn key_json(d: Dialect, keytype: &str, scheme: &str, public: &str) -> JsonValue {
+    let mut keyval = JsonObject::new();
+    keyval.insert("public".into(), public.into());
+    let mut o = JsonObject::new();
+    o.insert("keytype".into(), keytype.into());
+    if d == Dialect::TufSpec {
+        o.insert("scheme".into(), scheme.into());
+    } else {
+        keyval.insert("private".into(), JsonValue::Null);
+    }
+    o.insert("keyval".into(), keyval.into());
+    JsonValue::Object(o)
+}
+
+fn json_key_id(d: Dialect, key: &JsonValue) -> String {
+    match tuf_core::crypto::Key::from_json(d, key) {
+        Ok(k) => k.key_id().to_hex(),
+        Err(_) => hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            tuf_core::json::to_canonical(key),
+        )),
+    }
+}
+
+/// Root v2 whose timestamp role is the single key `key`; then a timestamp whose signature
+/// object is produced by `sig` must not verify. Either root or timestamp must be refused.
+fn timestamp_key_must_not_verify(
+    repo: &Repo,
+    what: &str,
+    key: JsonValue,
+    sig: impl Fn(&JsonValue, &str) -> JsonValue,
+) {
+    let d = repo.d;
+    let id = json_key_id(d, &key);
+    let root = next_root(repo, |o| {
+        add_key(o, &id, key.clone());
+        set_role(o, "timestamp", &[&id], 1u64.into());
+    });
+    let mut ts = TrustedSet::new(config(d), &repo.roots[0], now()).unwrap();
+    if let Err(e) = ts.update_root(&root) {
+        assert!(is_metadata(&e), "{d:?} {what}: {e:?}");
+        eprintln!("{d:?} {what}: root refused at load: {e}");
+        return;
+    }
+    let (signed, _) = split(&repo.file("timestamp"));
+    let bytes = envelope(&signed, vec![sig(&signed, &id)]);
+    let e = rejected(&mut ts, |t| t.update_timestamp(&bytes));
+    assert!(is_threshold(&e), "{d:?} {what}: {e:?}");
+}
+
+#[test]
+fn a04_key_and_scheme_confusion() {
+    let rsa_der = {
+        let b64: String = RSA_2048_PUB
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap()
+    };
+    for d in DIALECTS {
+        let repo = Repo::new(d);
+        let ed = &repo.timestamp_s;
+        let ed_pub = match ed.public_key() {
+            tuf_core::crypto::PublicKey::Ed25519(k) => k.as_bytes().to_vec(),
+            _ => unreachable!(),
+        };
+        let enc = |b: &[u8]| match d {
+            Dialect::Notary => encode_sig(d, b),
+            Dialect::TufSpec => hex::encode(b),
+        };
+        let ed_sig = |signed: &JsonValue, id: &str| sign_as(d, signed, id, ed);
+        // RSA key declared with scheme ed25519 (TUF) / an RSA key whose signature is ed25519.
+        let rsa_public = match d {
+            Dialect::Notary => encode_sig(d, &rsa_der),
+            Dialect::TufSpec => RSA_2048_PUB.to_owned(),
+        };
+        timestamp_key_must_not_verify(
+            &repo,
+            "rsa key, ed25519 scheme",
+            key_json(d, "rsa", "ed25519", &rsa_public),
+            ed_sig,
+        );
+        // Ed25519 public keys of 31 and 33 bytes.
+        for len in [31, 33] {
+            let mut p = ed_pub.clone();
+            p.resize(len, 0);
+            let key = key_json(d, "ed25519", "ed25519", &enc(&p));
+            assert!(tuf_core::crypto::Key::from_json(d, &key).is_err());
+            timestamp_key_must_not_verify(&repo, "short/long ed25519", key, ed_sig);
+        }
+        // An EC point not on the curve.
+        let mut bad_point = vec![4u8];
+        bad_point.extend_from_slice(&[1u8; 64]);
+        let key = match d {
+            Dialect::Notary => key_json(d, "ecdsa", "", &encode_sig(d, &bad_point)),
+            Dialect::TufSpec => {
+                key_json(d, "ecdsa", "ecdsa-sha2-nistp256", &hex::encode(&bad_point))
+            }
+        };
+        timestamp_key_must_not_verify(&repo, "point off curve", key, ed_sig);
+        // Ed25519 key with an ECDSA scheme (TUF).
+        if d == Dialect::TufSpec {
+            let key = key_json(d, "ed25519", "ecdsa-sha2-nistp256", &hex::encode(&ed_pub));
+            timestamp_key_must_not_verify(&repo, "ed25519 key, ecdsa scheme", key, ed_sig);
+        }
+        // RSA 1024-bit: rejected at parse.
+        let rsa1024 = match d {
+            Dialect::Notary => {
+                let b64: String = RSA_1024_PUB
+                    .lines()
+                    .filter(|l| !l.starts_with("-----"))
+                    .collect();
+                b64
+            }
+            Dialect::TufSpec => RSA_1024_PUB.to_owned(),
+        };
+        let key = key_json(d, "rsa", "rsassa-pss-sha256", &rsa1024);
+        assert!(
+            tuf_core::crypto::Key::from_json(d, &key).is_err(),
+            "{d:?}: 1024-bit RSA accepted"
+        );
+        timestamp_key_must_not_verify(&repo, "rsa 1024", key, ed_sig);
+
+        // ECDSA timestamp key: DER where Notary expects raw r||s, raw where TUF expects DER.
+        let p = SoftwareSigner::generate_p256();
+        let pk = key_of(d, &p);
+        let wrong_encoding = |signed: &JsonValue, id: &str| {
+            let sig = p.sign(&tuf_core::json::to_canonical(signed)).unwrap();
+            let other = match d {
+                Dialect::Notary => Dialect::TufSpec,
+                Dialect::TufSpec => Dialect::Notary,
+            };
+            sig_json(d, id, method(d, &p), &sig.to_wire(other))
+        };
+        timestamp_key_must_not_verify(&repo, "ecdsa wrong encoding", pk.to_json(), wrong_encoding);
+
+        // Notary `method` naming another algorithm does not matter: the key decides.
+        if d == Dialect::Notary {
+            let ts_file = repo.file("timestamp");
+            let (signed, sigs) = split(&ts_file);
+            for m in ["rsapss", "ecdsa", "rsa", "bogus"] {
+                let mut s = sigs[0].clone();
+                obj_mut(&mut s).insert("method".into(), m.into());
+                let bytes = envelope(&signed, vec![s]);
+                repo.client_root().update_timestamp(&bytes).unwrap();
+            }
+        }
+    }
+}
+
+/// RSA-PSS signer over a fixed 2048-bit test key (generated once with openssl for these tests).
+struct RsaSigner {
+    key: rsa::RsaPrivateKey,
+    public: tuf_core::crypto::PublicKey,
+}
+
+impl RsaSigner {
+    fn from_public_pem_and_private(key: rsa::RsaPrivateKey) -> Self {
+        let public =
+            tuf_core::crypto::PublicKey::rsa_checked(rsa::RsaPublicKey::from(&key)).unwrap();
+        Self { key, public }
+    }
+}
+
+impl Signer for RsaSigner {
+    fn public_key(&self) -> &tuf_core::crypto::PublicKey {
+        &self.public
+    }
+    fn sign(
+        &self,
+        message: &[u8],
+    ) -> Result<SignatureBytes, tuf_core::crypto::SignError> {
+        use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
+        let sk = rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(self.key.clone());
+        let sig = sk.sign_with_rng(&mut rand_core::OsRng, message);
+        Ok(SignatureBytes::RsaPss(sig.to_vec()))
+    }
+}
+
+const RSA_2048_PKCS8: &str = include_str!("rsa2048.pkcs8.b64");
+
+#[test]
+fn a01_rsa_pss_signed_twice_counts_once() {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let der = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        RSA_2048_PKCS8.trim(),
+    )
+    .unwrap();
+    let rsa_s = RsaSigner::from_public_pem_and_private(rsa::RsaPrivateKey::from_pkcs8_der(&der).unwrap());
+    for d in DIALECTS {
+        let repo = Repo::new(d);
+        let k1 = Key::from_public_key(d, rsa_s.public_key().clone());
+        let k2 = key_of(d, &repo.timestamp_s);
+        let (id1, id2) = (k1.key_id().to_hex(), k2.key_id().to_hex());
+        let root = next_root(&repo, |o| {
+            add_key(o, &id1, k1.to_json());
+            set_role(o, "timestamp", &[&id1, &id2], 2u64.into());
+        });
+        let mut ts = repo.client_root();
+        ts.update_root(&root).unwrap();
+        let (signed, _) = split(&repo.file("timestamp"));
+        let a = sign_as(d, &signed, &id1, &rsa_s);
+        let b = sign_as(d, &signed, &id1, &rsa_s);
+        assert_ne!(a, b, "RSA-PSS signatures are randomised");
+        let twice = envelope(&signed, vec![a.clone(), b]);
+        let e = rejected(&mut ts, |t| t.update_timestamp(&twice));
+        assert!(is_threshold(&e), "{d:?}: {e:?}");
+        let ok = envelope(&signed, vec![a, sign_as(d, &signed, &id2, &repo.timestamp_s)]);
+        ts.update_timestamp(&ok).unwrap();
     }
 }

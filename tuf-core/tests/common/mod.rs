@@ -100,7 +100,16 @@ pub fn envelope(signed: &JsonValue, sigs: Vec<JsonValue>) -> Vec<u8> {
     let mut o = JsonObject::new();
     o.insert("signed".into(), signed.clone());
     o.insert("signatures".into(), JsonValue::Array(sigs));
-    to_canonical(&JsonValue::Object(o))
+    // Canonical form, with control characters (PEM newlines) escaped: strict JSON.
+    let mut out = Vec::new();
+    for b in to_canonical(&JsonValue::Object(o)) {
+        if b < 0x20 {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// The parsed envelope of metadata bytes.
