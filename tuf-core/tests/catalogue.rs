@@ -592,3 +592,326 @@ fn a01_rsa_pss_signed_twice_counts_once() {
         ts.update_timestamp(&ok).unwrap();
     }
 }
+
+// ------------------------------------------------------------------------------------ A05
+
+fn replace_once(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let s = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(s.contains(from), "{from} not in {s}");
+    s.replacen(from, to, 1).into_bytes()
+}
+
+fn is_json_error(e: &UpdateError) -> bool {
+    matches!(e, UpdateError::Metadata(MetadataError::Json { .. }))
+}
+
+#[test]
+fn a05_duplicate_json_members_are_parse_errors() {
+    for d in DIALECTS {
+        let repo = Repo::new(d);
+        // `version` twice in signed: root, timestamp.
+        let dup_root = replace_once(&repo.roots[0], "\"signed\":{", "\"signed\":{\"version\":9,");
+        let e = TrustedSet::new(config(d), &dup_root, now()).unwrap_err();
+        assert!(is_json_error(&e), "{d:?}: {e:?}");
+        let tsf = repo.file("timestamp");
+        let dup_ts = replace_once(&tsf, "\"signed\":{", "\"signed\":{\"version\":9,");
+        let mut ts = repo.client_root();
+        let e = rejected(&mut ts, |t| t.update_timestamp(&dup_ts));
+        assert!(is_json_error(&e), "{d:?}: {e:?}");
+        // Also with every signature stripped: the parse error comes first.
+        let (signed, _) = split(&tsf);
+        let unsigned = envelope(&signed, vec![]);
+        let dup = replace_once(&unsigned, "\"signed\":{", "\"signed\":{\"version\":9,");
+        let e = rejected(&mut ts, |t| t.update_timestamp(&dup));
+        assert!(is_json_error(&e), "{d:?}: {e:?}");
+        // Duplicate `signed` at top level.
+        let signed_text = String::from_utf8(tuf_core::json::to_canonical(&signed)).unwrap();
+        let mut dup = tsf[..tsf.len() - 1].to_vec();
+        dup.extend_from_slice(format!(",\"signed\":{signed_text}}}").as_bytes());
+        let e = rejected(&mut ts, |t| t.update_timestamp(&dup));
+        assert!(is_json_error(&e), "{d:?}: {e:?}");
+        // Duplicate target path, with snapshot and timestamp describing the file.
+        let targets = repo.file("targets");
+        let dup = replace_once(
+            &targets,
+            "\"targets\":{\"a.txt\":",
+            "\"targets\":{\"a.txt\":{\"hashes\":{},\"length\":0},\"a.txt\":",
+        );
+        let (snap, tsf) = repo.rechain("targets", &dup, version_of(&targets));
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&tsf).unwrap();
+        ts.update_snapshot(&snap).unwrap();
+        let e = rejected(&mut ts, |t| t.update_targets(&dup));
+        assert!(is_json_error(&e), "{d:?}: {e:?}");
+    }
+}
+
+// ------------------------------------------------------------------------------------ A06
+
+#[test]
+fn a06_structural_fuzz_gives_typed_errors() {
+    for d in DIALECTS {
+        let repo = Repo::new(d);
+        let tsf = repo.file("timestamp");
+        let (signed, sigs) = split(&tsf);
+        let with = |edit: &dyn Fn(&mut JsonObject)| {
+            let mut s = signed.clone();
+            edit(obj_mut(&mut s));
+            envelope(&s, sigs.clone())
+        };
+        let text = String::from_utf8(tsf.clone()).unwrap();
+        let version_literal = format!("\"version\":{}", version_of(&tsf));
+        let with_version = |lit: &str| {
+            text.replacen(&version_literal, &format!("\"version\":{lit}"), 1)
+                .into_bytes()
+        };
+        let mut cases: Vec<(&str, Vec<u8>)> = vec![
+            ("missing signed", b"{\"signatures\":[]}".to_vec()),
+            ("signed is an array", b"{\"signatures\":[],\"signed\":[]}".to_vec()),
+            ("signed is a string", b"{\"signatures\":[],\"signed\":\"x\"}".to_vec()),
+            ("not an object", b"[]".to_vec()),
+            ("empty", Vec::new()),
+            ("_type missing", with(&|o| {
+                o.remove("_type");
+            })),
+            ("_type number", with(&|o| {
+                o.insert("_type".into(), 1u64.into());
+            })),
+            ("_type with NUL", with(&|o| {
+                o.insert("_type".into(), "timestamp\u{0}".into());
+            })),
+            ("version float", with_version("1.5")),
+            ("version exponent", with_version("1e3")),
+            ("version string", with_version("\"1\"")),
+            ("version 2^64", with_version("18446744073709551616")),
+            ("version negative", with_version("-1")),
+            ("raw NUL in string", text.replacen("\"signed\"", "\"sig\u{0}ned\"", 1).into_bytes()),
+            ("trailing data", [tsf.as_slice(), b"x"].concat()),
+            ("trailing value", [tsf.as_slice(), b"{}"].concat()),
+        ];
+        let mut non_utf8 = tsf.clone();
+        let pos = text.find("\"signed\"").unwrap() + 2;
+        non_utf8[pos] = 0xff;
+        cases.push(("non-UTF-8", non_utf8));
+        let mut ts = repo.client_root();
+        for (what, bytes) in &cases {
+            let e = rejected(&mut ts, |t| t.update_timestamp(bytes));
+            assert!(is_metadata(&e), "{d:?} {what}: {e:?}");
+            let e = TrustedSet::new(config(d), bytes, now()).unwrap_err();
+            assert!(is_metadata(&e), "{d:?} {what} as root: {e:?}");
+        }
+        // Large inputs, through the parser with limits large enough to reach the content.
+        let limits = tuf_core::json::JsonLimits {
+            max_bytes: 4 << 20,
+            max_depth: 64,
+        };
+        let mut big_number = b"{\"signatures\":[],\"signed\":{\"version\":".to_vec();
+        big_number.extend(std::iter::repeat_n(b'9', 1 << 20));
+        big_number.extend_from_slice(b"}}");
+        let deep = [vec![b'['; 10_000], vec![b']'; 10_000]].concat();
+        for (what, bytes) in [("1 MB number", big_number), ("10 000 [", deep)] {
+            let start = std::time::Instant::now();
+            let r = tuf_core::envelope::Signed::<tuf_core::role::Timestamp>::parse(
+                d,
+                "timestamp",
+                &bytes,
+                &limits,
+            );
+            assert!(matches!(r, Err(MetadataError::Json { .. })), "{what}: {r:?}");
+            assert!(start.elapsed() < std::time::Duration::from_secs(2), "{what} slow");
+            // Through the trusted set: refused (too large or malformed), never a panic.
+            let e = rejected(&mut ts, |t| t.update_timestamp(&bytes));
+            assert!(
+                is_metadata(&e) || matches!(e, UpdateError::TooLarge { .. }),
+                "{what}: {e:?}"
+            );
+            assert!(TrustedSet::new(config(d), &bytes, now()).is_err());
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------ A07
+
+fn is_wrong_type(e: &UpdateError) -> bool {
+    matches!(e, UpdateError::Metadata(MetadataError::WrongType { .. }))
+}
+
+#[test]
+fn a07_role_type_confusion() {
+    for d in DIALECTS {
+        let mut repo = Repo::new(d);
+        let (_, k) = repo.new_signer();
+        repo.delegate("", "team", &["team/*", "team/"], false, vec![k], 1);
+        repo.sign();
+        // Snapshot served as timestamp.
+        let mut ts = repo.client_root();
+        let e = rejected(&mut ts, |t| t.update_timestamp(&repo.file("snapshot")));
+        assert!(is_wrong_type(&e), "{d:?}: {e:?}");
+        // Targets served as root (local and next).
+        let e = TrustedSet::new(config(d), &repo.file("targets"), now()).unwrap_err();
+        assert!(is_wrong_type(&e), "{d:?}: {e:?}");
+        let e = rejected(&mut ts, |t| t.update_root(&repo.file("targets")).map(|_| ()));
+        assert!(is_wrong_type(&e), "{d:?}: {e:?}");
+        // Timestamp served as snapshot, with the timestamp describing it.
+        // A delegated role whose file is a root (correctly described by the snapshot).
+        let team = dname(d, "team");
+        let root = repo.roots.last().unwrap().clone();
+        let (snap, tsf) = repo.rechain(&team, &root, 1);
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&tsf).unwrap();
+        ts.update_snapshot(&snap).unwrap();
+        ts.update_targets(&repo.file("targets")).unwrap();
+        let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &root));
+        assert!(is_wrong_type(&e), "{d:?}: {e:?}");
+        // Same for a delegated file with `_type` root but otherwise targets-shaped, signed
+        // by the delegated key.
+        let team_file = repo.file(&team);
+        let kid = key_of(d, &repo.extra[0]).key_id().to_hex();
+        let forged = resign(
+            d,
+            &team_file,
+            |o| {
+                let t = if d == Dialect::Notary { "Root" } else { "root" };
+                o.insert("_type".into(), t.into());
+            },
+            &[(&kid, &repo.extra[0])],
+        );
+        let (snap, tsf) = repo.rechain(&team, &forged, version_of(&team_file));
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&tsf).unwrap();
+        ts.update_snapshot(&snap).unwrap();
+        ts.update_targets(&repo.file("targets")).unwrap();
+        let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &forged));
+        assert!(is_wrong_type(&e), "{d:?}: {e:?}");
+    }
+}
+
+// ------------------------------------------------------------------------------------ A08
+
+// Only name validation and encoding are checked here: that no file is written outside the
+// cache directories is a filesystem property, tested with the client crates that do I/O.
+const HOSTILE: &[&str] = &[
+    "../../evil",
+    "/abs",
+    "a/../../b",
+    "%2e%2e",
+    "?",
+    "#",
+    "a\u{0}b",
+    "C:\\x",
+    "a\\..\\b",
+    "..",
+    ".",
+];
+
+#[test]
+fn a08_hostile_role_names_notary_rejected_at_parse() {
+    use tuf_core::name::RoleName;
+    let d = Dialect::Notary;
+    let long = "a".repeat(10_000);
+    let mut names: Vec<String> = HOSTILE.iter().map(|s| (*s).to_owned()).collect();
+    names.push(long);
+    let repo = {
+        let mut r = Repo::new(d);
+        let (_, k) = r.new_signer();
+        r.delegate("", "team", &["team/"], false, vec![k], 1);
+        r.sign();
+        r
+    };
+    let targets = repo.file("targets");
+    let t_id = key_of(d, &repo.targets_s).key_id().to_hex();
+    for n in &names {
+        for candidate in [n.clone(), format!("targets/{n}")] {
+            assert!(
+                RoleName::delegated(d, &candidate).is_err(),
+                "{candidate:?} accepted"
+            );
+            // In a delegation list: the targets file is refused at parse.
+            let forged = resign(
+                d,
+                &targets,
+                |o| {
+                    let dl = obj_mut(o.get_mut("delegations").unwrap());
+                    let JsonValue::Array(roles) = dl.get_mut("roles").unwrap() else {
+                        panic!()
+                    };
+                    obj_mut(&mut roles[0]).insert("name".into(), candidate.as_str().into());
+                },
+                &[(&t_id, &repo.targets_s)],
+            );
+            let (snap, tsf) = repo.rechain("targets", &forged, version_of(&targets));
+            let mut ts = repo.client_root();
+            ts.update_timestamp(&tsf).unwrap();
+            ts.update_snapshot(&snap).unwrap();
+            let e = rejected(&mut ts, |t| t.update_targets(&forged));
+            assert!(is_metadata(&e), "{candidate:?}: {e:?}");
+            // And it is never a delegation edge.
+            let e = rejected(&mut repo.client(), |t| {
+                t.update_delegated("targets", &candidate, &targets)
+            });
+            assert!(
+                matches!(e, UpdateError::NotDelegated { .. } | UpdateError::NotInSnapshot { .. }),
+                "{candidate:?}: {e:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a08_unusual_role_names_tuf_are_encoded_as_one_segment() {
+    use tuf_core::name::RoleName;
+    let d = Dialect::TufSpec;
+    for n in HOSTILE {
+        match RoleName::delegated(d, n) {
+            Ok(name) => {
+                let enc = name.percent_encoded();
+                assert!(!enc.contains('/'), "{n:?} -> {enc}");
+                assert!(!enc.contains('\\'), "{n:?} -> {enc}");
+                assert!(enc != "." && enc != ".." && !enc.is_empty(), "{n:?} -> {enc}");
+                // `..%2F..%2Fevil` is one harmless segment (as `quote(name, "")` gives).
+                assert!(enc.chars().all(|c| c.is_ascii_alphanumeric() || "%_.~-".contains(c)));
+            }
+            Err(_) => assert!(n.contains('\u{0}'), "{n:?} refused"),
+        }
+    }
+    assert!(RoleName::delegated(d, "a\u{0}b").is_err());
+    if let Ok(name) = RoleName::delegated(d, &"a".repeat(10_000)) {
+        assert!(!name.percent_encoded().contains('/'));
+    }
+    // Unusual names work end to end (test_unusual_role_name: every role trusted).
+    let unusual = ["?", "#", "../x", "/x", "%2e%2e", "a\\..\\b"];
+    let mut repo = Repo::new(d);
+    let (_, k) = repo.new_signer();
+    for (i, n) in unusual.iter().enumerate() {
+        repo.delegate("", n, &[&format!("p{i}/*")], false, vec![k.clone()], 1);
+        repo.ed
+            .add_target(n, &format!("p{i}/f"), tuf_core::role::TargetEntry::for_data(b"f"))
+            .unwrap();
+    }
+    repo.sign();
+    let mut ts = repo.client();
+    for (i, n) in unusual.iter().enumerate() {
+        let (found, fetched) = resolve(&mut ts, &repo, &format!("p{i}/f"));
+        assert_eq!(found.as_deref(), Some(*n));
+        assert_eq!(fetched, vec![(*n).to_owned()]);
+    }
+    assert_eq!(ts.delegated_roles().count(), unusual.len());
+}
+
+/// Resolves `path`, fetching every role the search asks for from `repo` in order; returns
+/// the role the target was found in and the roles fetched.
+fn resolve(ts: &mut TrustedSet, repo: &Repo, path: &str) -> (Option<String>, Vec<String>) {
+    use tuf_core::search::TargetLookup;
+    let mut fetched = Vec::new();
+    loop {
+        let next = match ts.find_target(path).unwrap() {
+            TargetLookup::Found { role, .. } => return (Some(role), fetched),
+            TargetLookup::NotFound => return (None, fetched),
+            TargetLookup::NeedRole { delegator, role } => (delegator, role),
+        };
+        fetched.push(next.1.clone());
+        assert!(fetched.len() < 100, "search does not terminate");
+        ts.update_delegated(&next.0, &next.1, &repo.file(&next.1))
+            .unwrap();
+    }
+}
