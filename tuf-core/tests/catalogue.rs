@@ -915,3 +915,321 @@ fn resolve(ts: &mut TrustedSet, repo: &Repo, path: &str) -> (Option<String>, Vec
             .unwrap();
     }
 }
+
+// ------------------------------------------------------------------------------------ A09
+
+fn delegate_spec(repo: &mut Repo, name: &str, spec: tuf_core::role::PathSpec, key: &Key) {
+    let d = repo.d;
+    let role = tuf_core::role::DelegatedRole {
+        name: tuf_core::name::RoleName::delegated(d, &dname(d, name)).unwrap(),
+        keys: tuf_core::role::RoleKeys {
+            keyids: vec![key.key_id()],
+            threshold: Threshold::ONE,
+        },
+        terminating: false,
+        paths: spec,
+    };
+    repo.ed
+        .add_delegation("targets", role, vec![key.clone()])
+        .unwrap();
+}
+
+fn add(repo: &mut Repo, role: &str, path: &str) {
+    let role = if role == "targets" {
+        role.to_owned()
+    } else {
+        dname(repo.d, role)
+    };
+    repo.ed
+        .add_target(&role, path, tuf_core::role::TargetEntry::for_data(path.as_bytes()))
+        .unwrap();
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(s.as_bytes()))
+}
+
+#[test]
+fn a09_path_matching_table() {
+    use tuf_core::role::PathSpec::{HashPrefixes, Patterns};
+    let d = Dialect::TufSpec;
+    let mut repo = Repo::new(d);
+    let (_, k) = repo.new_signer();
+    let p = |v: &[&str]| Patterns(v.iter().map(|s| (*s).to_owned()).collect());
+    delegate_spec(&mut repo, "md", p(&["*.md"]), &k);
+    delegate_spec(&mut repo, "q", p(&["file?.txt"]), &k);
+    delegate_spec(&mut repo, "case", p(&["Docs/*"]), &k);
+    delegate_spec(&mut repo, "foo", p(&["foo"]), &k);
+    let h = sha256_hex("hashed/x");
+    delegate_spec(&mut repo, "hash", HashPrefixes(vec![h[..4].to_owned()]), &k);
+    // Upper-case hex prefixes are not path_hash_prefixes: refused at parse, so the editor
+    // refuses to emit them.
+    {
+        let mut r = Repo::new(d);
+        let (_, k2) = r.new_signer();
+        let upper = if h[..4].bytes().any(|b| b.is_ascii_alphabetic()) {
+            h[..4].to_uppercase()
+        } else {
+            "ABCD".to_owned()
+        };
+        delegate_spec(&mut r, "upperhash", HashPrefixes(vec![upper]), &k2);
+        let signers: Vec<&dyn Signer> =
+            vec![&r.root_s, &r.targets_s, &r.snapshot_s, &r.timestamp_s, &r.extra[0]];
+        let e = r
+            .ed
+            .sign(&signers, now(), tuf_core::editor::SignPlan::default())
+            .unwrap_err();
+        assert!(matches!(e, EditError::Metadata(_)), "{e:?}");
+    }
+    let other = if h.starts_with('0') { "f" } else { "0" };
+    delegate_spec(&mut repo, "nohash", HashPrefixes(vec![other.into()]), &k);
+    for (role, path) in [
+        ("md", "README.md"),
+        ("md", "releases/README.md"),
+        ("q", "file1.txt"),
+        ("q", "file12.txt"),
+        ("q", "file/.txt"),
+        ("case", "Docs/a"),
+        ("case", "docs/a"),
+        ("foo", "foo"),
+        ("foo", "foobar"),
+        ("hash", "hashed/x"),
+        ("nohash", "hashed/x"),
+        ("hash", "hashed/y"),
+    ] {
+        add(&mut repo, role, path);
+    }
+    repo.sign();
+    let table: &[(&str, Option<&str>, &[&str])] = &[
+        ("README.md", Some("md"), &["md"]),
+        ("releases/README.md", None, &[]),
+        ("file1.txt", Some("q"), &["q"]),
+        ("file12.txt", None, &[]),
+        ("file/.txt", None, &[]),
+        ("Docs/a", Some("case"), &["case"]),
+        ("docs/a", None, &[]),
+        ("foo", Some("foo"), &["foo"]),
+        ("foobar", None, &[]),
+        ("hashed/x", Some("hash"), &["hash"]),
+    ];
+    for (path, found, fetched) in table {
+        let mut ts = repo.client();
+        let (f, got) = resolve(&mut ts, &repo, path);
+        assert_eq!(f.as_deref(), *found, "{path}");
+        assert_eq!(got, *fetched, "{path}");
+    }
+    // `hashed/y` only matches the hash prefix by chance; if it does not, it is not found.
+    let mut ts = repo.client();
+    let (f, got) = resolve(&mut ts, &repo, "hashed/y");
+    if sha256_hex("hashed/y").starts_with(&h[..4]) {
+        assert_eq!(f.as_deref(), Some("hash"));
+    } else {
+        assert_eq!((f, got), (None, vec![]));
+    }
+}
+
+#[test]
+fn a09_notary_prefix_semantics() {
+    let d = Dialect::Notary;
+    let mut repo = Repo::new(d);
+    let (_, k) = repo.new_signer();
+    repo.delegate("", "foo", &["foo"], false, vec![k.clone()], 1);
+    repo.delegate("", "docs", &["Docs/"], false, vec![k], 1);
+    add(&mut repo, "foo", "foobar");
+    add(&mut repo, "docs", "Docs/a");
+    add(&mut repo, "docs", "docs/a");
+    repo.sign();
+    let foo = dname(d, "foo");
+    let docs = dname(d, "docs");
+    for (path, found, fetched) in [
+        ("foobar", Some(foo.clone()), vec![foo.clone()]),
+        ("Docs/a", Some(docs.clone()), vec![docs.clone()]),
+        ("docs/a", None, vec![]),
+        ("bar", None, vec![]),
+    ] {
+        let mut ts = repo.client();
+        let (f, got) = resolve(&mut ts, &repo, path);
+        assert_eq!(f, found, "{path}");
+        assert_eq!(got, fetched, "{path}");
+    }
+}
+
+#[test]
+fn a09_succinct_hash_bins() {
+    use tuf_core::role::{RoleKeys, SuccinctRoles};
+    let d = Dialect::TufSpec;
+    let mut repo = Repo::new(d);
+    let (_, k) = repo.new_signer();
+    repo.ed
+        .set_succinct_delegation(
+            "targets",
+            SuccinctRoles {
+                keys: RoleKeys {
+                    keyids: vec![k.key_id()],
+                    threshold: Threshold::ONE,
+                },
+                bit_length: 4,
+                name_prefix: "bins".into(),
+            },
+            vec![k],
+        )
+        .unwrap();
+    let path = "some/file";
+    let bin = format!("bins-{}", &sha256_hex(path)[..1]);
+    repo.ed
+        .add_target(&bin, path, tuf_core::role::TargetEntry::for_data(b"x"))
+        .unwrap();
+    repo.sign();
+    let mut ts = repo.client();
+    let (f, got) = resolve(&mut ts, &repo, path);
+    assert_eq!(f.as_deref(), Some(bin.as_str()));
+    assert_eq!(got, vec![bin.clone()]);
+    // A path in another bin: that bin is fetched, nothing found.
+    let other = (0..)
+        .map(|i| format!("other/{i}"))
+        .find(|p| sha256_hex(p)[..1] != sha256_hex(path)[..1])
+        .unwrap();
+    let mut ts = repo.client();
+    let (f, got) = resolve(&mut ts, &repo, &other);
+    assert_eq!(f, None);
+    assert_eq!(got, vec![format!("bins-{}", &sha256_hex(&other)[..1])]);
+    // Non-canonical bin names are not delegated roles.
+    let bin_file = repo.file(&bin);
+    let upper = bin.to_uppercase().replace("BINS", "bins");
+    for name in ["bins-0x1", "bins-01", "bins-10", "bins--1", "bins-", "bins-g", upper.as_str()] {
+        if name == bin {
+            continue;
+        }
+        let mut ts = repo.client();
+        let e = rejected(&mut ts, |t| t.update_delegated("targets", name, &bin_file));
+        assert!(matches!(e, UpdateError::NotDelegated { .. }), "{name}: {e:?}");
+    }
+    // bit_length 0 and 33: parse errors.
+    let targets = repo.file("targets");
+    let t_id = key_of(d, &repo.targets_s).key_id().to_hex();
+    for bits in [0u64, 33, 256] {
+        let forged = resign(
+            d,
+            &targets,
+            |o| {
+                let dl = obj_mut(o.get_mut("delegations").unwrap());
+                let s = obj_mut(dl.get_mut("succinct_roles").unwrap());
+                s.insert("bit_length".into(), bits.into());
+            },
+            &[(&t_id, &repo.targets_s)],
+        );
+        let (snap, tsf) = repo.rechain("targets", &forged, version_of(&targets));
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&tsf).unwrap();
+        ts.update_snapshot(&snap).unwrap();
+        let e = rejected(&mut ts, |t| t.update_targets(&forged));
+        assert!(is_metadata(&e), "bit_length {bits}: {e:?}");
+    }
+}
+
+// ------------------------------------------------------------------------------------ A10
+
+#[test]
+fn a10_target_entry_hashes_and_length() {
+    use tuf_core::error::TargetError;
+    use tuf_core::target::verify_target;
+    for d in DIALECTS {
+        let repo = Repo::new(d);
+        let targets = repo.file("targets");
+        let t_id = key_of(d, &repo.targets_s).key_id().to_hex();
+        let forge = |edit: &dyn Fn(&mut JsonObject)| {
+            let forged = resign(
+                d,
+                &targets,
+                |o| {
+                    let t = obj_mut(o.get_mut("targets").unwrap());
+                    edit(obj_mut(t.get_mut("a.txt").unwrap()));
+                },
+                &[(&t_id, &repo.targets_s)],
+            );
+            let (snap, tsf) = repo.rechain("targets", &forged, version_of(&targets));
+            let mut ts = repo.client_root();
+            ts.update_timestamp(&tsf).unwrap();
+            ts.update_snapshot(&snap).unwrap();
+            let r = ts.update_targets(&forged);
+            (ts, r)
+        };
+        let parse_errors: Vec<(&str, Box<dyn Fn(&mut JsonObject)>)> = vec![
+            ("hashes {}", Box::new(|e| {
+                e.insert("hashes".into(), JsonObject::new().into());
+            })),
+            ("length -1", Box::new(|e| {
+                e.insert("length".into(), JsonValue::Int(-1));
+            })),
+            ("length 2^63", Box::new(|e| {
+                e.insert("length".into(), JsonValue::Int(1 << 63));
+            })),
+            ("length 2^64", Box::new(|e| {
+                e.insert("length".into(), JsonValue::Int(1 << 64));
+            })),
+            ("length string", Box::new(|e| {
+                e.insert("length".into(), "1".into());
+            })),
+        ];
+        for (what, edit) in &parse_errors {
+            let (ts, r) = forge(edit.as_ref());
+            assert!(matches!(&r, Err(e) if is_metadata(e)), "{d:?} {what}: {r:?}");
+            assert!(ts.targets().is_none());
+        }
+        // Only an unknown algorithm: parses, but the target can never be verified.
+        let unknown = encode_sig(d, &[0u8; 32]);
+        let (ts, r) = forge(&|e| {
+            let mut h = JsonObject::new();
+            h.insert("sha999".into(), unknown.as_str().into());
+            e.insert("hashes".into(), h.into());
+        });
+        if r.is_ok() {
+            let tuf_core::search::TargetLookup::Found { entry, .. } =
+                ts.find_target("a.txt").unwrap()
+            else {
+                panic!("a.txt not found")
+            };
+            assert_eq!(
+                verify_target("a.txt", entry, b"a"),
+                Err(TargetError::NoSupportedHash {
+                    path: "a.txt".into()
+                })
+            );
+        } else {
+            assert!(is_metadata(&r.unwrap_err()));
+        }
+        // Length mismatch and hash mismatch against the real entry.
+        let ts = repo.client();
+        let tuf_core::search::TargetLookup::Found { entry, .. } =
+            ts.find_target("a.txt").unwrap()
+        else {
+            panic!("a.txt not found")
+        };
+        assert!(verify_target("a.txt", entry, b"a").is_ok());
+        assert!(matches!(
+            verify_target("a.txt", entry, b"ab"),
+            Err(TargetError::Length { expected: 1, got: 2, .. })
+        ));
+        assert!(matches!(
+            verify_target("a.txt", entry, b""),
+            Err(TargetError::Length { .. })
+        ));
+        assert!(matches!(
+            verify_target("a.txt", entry, b"b"),
+            Err(TargetError::Hash { .. })
+        ));
+    }
+    // Direct entries.
+    let mut e = tuf_core::role::TargetEntry::for_data(b"abc");
+    e.hashes.clear();
+    e.hashes.insert("sha999".into(), vec![0; 32]);
+    assert!(matches!(
+        verify_target("x", &e, b"abc"),
+        Err(TargetError::NoSupportedHash { .. })
+    ));
+    e.hashes.clear();
+    assert!(matches!(
+        verify_target("x", &e, b"abc"),
+        Err(TargetError::NoSupportedHash { .. })
+    ));
+}
