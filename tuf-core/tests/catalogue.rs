@@ -10,7 +10,7 @@ use common::*;
 use tuf_core::crypto::{Key, Signer, SignatureBytes, SoftwareSigner};
 use tuf_core::editor::EditError;
 use tuf_core::error::{MetadataError, UpdateError};
-#[allow(unused_imports)]
+use chrono::Duration;
 use tuf_core::json::{JsonObject, JsonValue};
 use tuf_core::role::{Threshold, TopRole};
 use tuf_core::trusted_set::{TimestampUpdate, TrustedSet};
@@ -396,7 +396,7 @@ fn key_json(d: Dialect, keytype: &str, scheme: &str, public: &str) -> JsonValue 
 }
 
 fn json_key_id(d: Dialect, key: &JsonValue) -> String {
-    match tuf_core::crypto::Key::from_json(d, key) {
+    match Key::from_json(d, key) {
         Ok(k) => k.key_id().to_hex(),
         Err(_) => hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
             tuf_core::json::to_canonical(key),
@@ -467,7 +467,7 @@ fn a04_key_and_scheme_confusion() {
             let mut p = ed_pub.clone();
             p.resize(len, 0);
             let key = key_json(d, "ed25519", "ed25519", &enc(&p));
-            assert!(tuf_core::crypto::Key::from_json(d, &key).is_err());
+            assert!(Key::from_json(d, &key).is_err());
             timestamp_key_must_not_verify(&repo, "short/long ed25519", key, ed_sig);
         }
         // An EC point not on the curve.
@@ -498,7 +498,7 @@ fn a04_key_and_scheme_confusion() {
         };
         let key = key_json(d, "rsa", "rsassa-pss-sha256", &rsa1024);
         assert!(
-            tuf_core::crypto::Key::from_json(d, &key).is_err(),
+            Key::from_json(d, &key).is_err(),
             "{d:?}: 1024-bit RSA accepted"
         );
         timestamp_key_must_not_verify(&repo, "rsa 1024", key, ed_sig);
@@ -1232,4 +1232,433 @@ fn a10_target_entry_hashes_and_length() {
         verify_target("x", &e, b"abc"),
         Err(TargetError::NoSupportedHash { .. })
     ));
+}
+
+// ------------------------------------------------------------------------------------ B01
+
+fn keep_sigs(d: Dialect, bytes: &[u8], keep: &[String]) -> Vec<u8> {
+    let _ = d;
+    let (signed, sigs) = split(bytes);
+    let sigs = sigs
+        .into_iter()
+        .filter(|s| keep.iter().any(|k| s.as_object().unwrap()["keyid"].as_str() == Some(k)))
+        .collect();
+    envelope(&signed, sigs)
+}
+
+/// Root v1..v5; v3 rotates the root key to a new P-256 key.
+fn root_chain(d: Dialect) -> Repo {
+    let mut repo = Repo::new(d);
+    repo.ed.touch("root");
+    repo.sign();
+    let new = SoftwareSigner::generate_p256();
+    let key = Repo::root_key_for(d, &new);
+    repo.extra.push(new);
+    repo.ed
+        .set_role_keys(TopRole::Root, vec![key], Threshold::ONE)
+        .unwrap();
+    repo.sign();
+    for _ in 0..2 {
+        repo.ed.touch("root");
+        repo.sign();
+    }
+    assert_eq!(repo.roots.len(), 5);
+    repo
+}
+
+fn root_version(ts: &TrustedSet) -> u64 {
+    ts.root().header.version
+}
+
+#[test]
+fn b01_root_chain() {
+    for d in DIALECTS {
+        let repo = root_chain(d);
+        // v1 trusted, v2..v5 valid: ends at v5, and the rest of the cycle works.
+        let mut ts = repo.client();
+        assert_eq!(root_version(&ts), 5);
+        assert!(ts.find_target("a.txt").is_ok());
+        ts = repo.client_root();
+        assert_eq!(root_version(&ts), 5);
+
+        let old_id = role_keyids(&repo.roots[1], "root")[0].clone();
+        let new_id = role_keyids(&repo.roots[2], "root")[0].clone();
+        assert_ne!(old_id, new_id);
+        let mut ts = TrustedSet::new(config(d), &repo.roots[0], now()).unwrap();
+        ts.update_root(&repo.roots[1]).unwrap();
+        // v3 signed only by the new key / only by the old key: stop at v2.
+        for keep in [&new_id, &old_id] {
+            let v3 = keep_sigs(d, &repo.roots[2], std::slice::from_ref(keep));
+            let e = rejected(&mut ts, |t| t.update_root(&v3).map(|_| ()));
+            assert!(is_threshold(&e), "{d:?}: {e:?}");
+            assert_eq!(root_version(&ts), 2);
+        }
+        // `3.root.json` containing version 4 (validly signed by the trusted key).
+        let v4 = resign(
+            d,
+            &repo.roots[1],
+            |o| {
+                o.insert("version".into(), 4u64.into());
+            },
+            &[(&old_id, &repo.root_s)],
+        );
+        let e = rejected(&mut ts, |t| t.update_root(&v4).map(|_| ()));
+        assert!(
+            matches!(e, UpdateError::VersionMismatch { expected: 3, got: 4, .. }),
+            "{d:?}: {e:?}"
+        );
+        // Replaying v2 or v1.
+        for old in &repo.roots[..2] {
+            let e = rejected(&mut ts, |t| t.update_root(old).map(|_| ()));
+            assert!(
+                matches!(e, UpdateError::Rollback { .. } | UpdateError::Threshold { .. }),
+                "{d:?}: {e:?}"
+            );
+        }
+        // The genuine v3 still works after the refusals.
+        ts.update_root(&repo.roots[2]).unwrap();
+        assert_eq!(root_version(&ts), 3);
+
+        // An expired intermediate root is fine; an expired final root stops the cycle.
+        let mut repo = Repo::new(d);
+        repo.ed.set_expires("root", now() - Duration::minutes(1));
+        repo.sign();
+        let mut ts = repo.client_root();
+        let e = ts.ensure_root_fresh().unwrap_err();
+        assert!(matches!(e, UpdateError::Expired { .. }), "{d:?}: {e:?}");
+        let e = rejected(&mut ts, |t| t.update_timestamp(&repo.file("timestamp")));
+        assert!(matches!(e, UpdateError::Expired { .. }), "{d:?}: {e:?}");
+        assert!(ts.timestamp().is_none());
+        repo.ed.touch("root");
+        repo.sign();
+        let ts = repo.client();
+        assert_eq!(root_version(&ts), 3);
+        ts.ensure_root_fresh().unwrap();
+
+        // Local root unsigned / badly signed / not JSON: no trusted set at all.
+        let (signed, sigs) = split(&repo.roots[0]);
+        let mut garbage = sigs[0].clone();
+        obj_mut(&mut garbage).insert("sig".into(), encode_sig(d, &[7u8; 64]).into());
+        let other = SoftwareSigner::generate_p256();
+        let foreign = sign_as(d, &signed, &old_id_of(&repo), &other);
+        for (what, bytes) in [
+            ("unsigned", envelope(&signed, vec![])),
+            ("garbage signature", envelope(&signed, vec![garbage])),
+            ("foreign signature", envelope(&signed, vec![foreign])),
+            ("not JSON", b"not json".to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            assert!(
+                TrustedSet::new(config(d), &bytes, now()).is_err(),
+                "{d:?}: {what} local root accepted"
+            );
+        }
+    }
+}
+
+fn old_id_of(repo: &Repo) -> String {
+    role_keyids(&repo.roots[0], "root")[0].clone()
+}
+
+// ------------------------------------------------------------------------------------ B05
+
+/// Re-signs snapshot (version + 1, `edit` on its meta) and a timestamp (version + 1)
+/// describing it, with the repository's keys.
+fn forge_snapshot(repo: &Repo, edit: impl FnOnce(&mut JsonObject)) -> (Vec<u8>, Vec<u8>) {
+    let d = repo.d;
+    let snap_id = key_of(d, &repo.snapshot_s).key_id().to_hex();
+    let ts_id = key_of(d, &repo.timestamp_s).key_id().to_hex();
+    let snap = resign(
+        d,
+        &repo.file("snapshot"),
+        |o| {
+            let v = o["version"].as_u64().unwrap();
+            o.insert("version".into(), (v + 1).into());
+            edit(obj_mut(o.get_mut("meta").unwrap()));
+        },
+        &[(&snap_id, &repo.snapshot_s)],
+    );
+    let sv = version_of(&snap);
+    let ts = resign(
+        d,
+        &repo.file("timestamp"),
+        |o| {
+            let v = o["version"].as_u64().unwrap();
+            o.insert("version".into(), (v + 1).into());
+            let meta = obj_mut(o.get_mut("meta").unwrap());
+            meta.insert(meta_key(d, "snapshot"), meta_json(d, sv, &snap));
+        },
+        &[(&ts_id, &repo.timestamp_s)],
+    );
+    (snap, ts)
+}
+
+/// A client holding the repository's current timestamp and snapshot as cached copies, then
+/// the new timestamp `ts`; ready for `update_snapshot`.
+fn client_with_cached(repo: &Repo, ts_bytes: &[u8]) -> TrustedSet {
+    let mut ts = repo.client_root();
+    ts.load_cached_timestamp(&repo.file("timestamp")).unwrap();
+    assert_eq!(ts.update_timestamp(ts_bytes).unwrap(), TimestampUpdate::Updated);
+    ts.load_cached_snapshot(&repo.file("snapshot")).unwrap();
+    ts
+}
+
+#[test]
+fn b05_rollback() {
+    for d in DIALECTS {
+        let mut repo = Repo::new(d);
+        let (_, k) = repo.new_signer();
+        repo.delegate("", "team", &["team/*", "team/"], false, vec![k], 1);
+        repo.sign();
+        let mut timestamps = vec![repo.file("timestamp")];
+        for _ in 0..3 {
+            repo.ed.touch("targets");
+            repo.ed.touch(&dname(d, "team"));
+            repo.sign();
+            timestamps.push(repo.file("timestamp"));
+        }
+        let (t_old, t_new) = (&timestamps[2], &timestamps[3]);
+        assert!(version_of(t_old) < version_of(t_new));
+        // Timestamp v(n-1) after v(n).
+        let mut ts = repo.client_root();
+        ts.load_cached_timestamp(t_new).unwrap();
+        let e = rejected(&mut ts, |t| t.update_timestamp(t_old));
+        assert!(matches!(e, UpdateError::Rollback { .. }), "{d:?}: {e:?}");
+        // Same version, different bytes: kept, exactly the trusted bytes.
+        let ts_id = key_of(d, &repo.timestamp_s).key_id().to_hex();
+        let same_version = resign(
+            d,
+            t_new,
+            |o| {
+                o.insert("x-note".into(), "other bytes".into());
+            },
+            &[(&ts_id, &repo.timestamp_s)],
+        );
+        if d == Dialect::Notary {
+            // Notary has no extension members; vary the signature instead (re-encoded JSON).
+        }
+        let before = state(&ts);
+        match ts.update_timestamp(&same_version) {
+            Ok(u) => assert_eq!(u, TimestampUpdate::Unchanged),
+            Err(e) => assert!(is_metadata(&e), "{d:?}: {e:?}"),
+        }
+        assert_eq!(state(&ts), before);
+        let (signed, sigs) = split(t_new);
+        let mut reordered = envelope(&signed, sigs);
+        reordered.insert(1, b' ');
+        assert_ne!(&reordered, t_new);
+        assert_eq!(ts.update_timestamp(&reordered).unwrap(), TimestampUpdate::Unchanged);
+        assert_eq!(state(&ts), before);
+        assert_eq!(ts.timestamp().unwrap().raw_bytes(), t_new.as_slice());
+
+        if d == Dialect::TufSpec {
+            // Timestamp lowering the snapshot version.
+            let sv = version_of(&repo.file("snapshot"));
+            let lowered = resign(
+                d,
+                t_new,
+                |o| {
+                    let v = o["version"].as_u64().unwrap();
+                    o.insert("version".into(), (v + 1).into());
+                    let meta = obj_mut(o.get_mut("meta").unwrap());
+                    let m = obj_mut(meta.get_mut("snapshot.json").unwrap());
+                    m.insert("version".into(), (sv - 1).into());
+                },
+                &[(&ts_id, &repo.timestamp_s)],
+            );
+            let mut ts = repo.client_root();
+            ts.load_cached_timestamp(t_new).unwrap();
+            let e = rejected(&mut ts, |t| t.update_timestamp(&lowered));
+            assert!(
+                matches!(&e, UpdateError::Rollback { role, .. } if role == "snapshot"),
+                "{e:?}"
+            );
+            // Snapshot lowering targets / a delegated role's version; dropping a role.
+            for (what, role) in [("targets", "targets.json"), ("team", "team.json")] {
+                let (snap, tsf) = forge_snapshot(&repo, |meta| {
+                    let m = obj_mut(meta.get_mut(role).unwrap());
+                    let v = m["version"].as_u64().unwrap();
+                    m.insert("version".into(), (v - 1).into());
+                });
+                let mut ts = client_with_cached(&repo, &tsf);
+                let e = rejected(&mut ts, |t| t.update_snapshot(&snap));
+                assert!(
+                    matches!(&e, UpdateError::Rollback { role, .. } if role == what),
+                    "{what}: {e:?}"
+                );
+            }
+            let (snap, tsf) = forge_snapshot(&repo, |meta| {
+                meta.remove("team.json");
+            });
+            let mut ts = client_with_cached(&repo, &tsf);
+            let e = rejected(&mut ts, |t| t.update_snapshot(&snap));
+            assert!(matches!(e, UpdateError::RoleRemoved { .. }), "{e:?}");
+            // A consistent forward snapshot is accepted by the same client setup.
+            let (snap, tsf) = forge_snapshot(&repo, |_| {});
+            client_with_cached(&repo, &tsf).update_snapshot(&snap).unwrap();
+            // Targets version different from the snapshot's.
+            let targets = repo.file("targets");
+            let (snap, tsf) = repo.rechain("targets", &targets, version_of(&targets) + 1);
+            let mut ts = repo.client_root();
+            ts.update_timestamp(&tsf).unwrap();
+            ts.update_snapshot(&snap).unwrap();
+            let e = rejected(&mut ts, |t| t.update_targets(&targets));
+            assert!(matches!(e, UpdateError::VersionMismatch { .. }), "{e:?}");
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------ B06
+
+fn is_expired(e: &UpdateError) -> bool {
+    matches!(e, UpdateError::Expired { .. })
+}
+
+#[test]
+fn b06_freeze() {
+    for d in DIALECTS {
+        let past = now() - Duration::minutes(1);
+        let team = dname(d, "team");
+        let fresh = || {
+            let mut repo = Repo::new(d);
+            let (_, k) = repo.new_signer();
+            repo.delegate("", "team", &["team/*", "team/"], false, vec![k], 1);
+            repo.sign();
+            repo
+        };
+        // Expired timestamp.
+        let mut repo = fresh();
+        repo.ed.set_expires("timestamp", past);
+        repo.sign();
+        let mut ts = repo.client_root();
+        let e = rejected(&mut ts, |t| t.update_timestamp(&repo.file("timestamp")));
+        assert!(is_expired(&e), "{d:?}: {e:?}");
+        // Expired snapshot.
+        let mut repo = fresh();
+        repo.ed.set_expires("snapshot", past);
+        repo.sign();
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&repo.file("timestamp")).unwrap();
+        let e = rejected(&mut ts, |t| t.update_snapshot(&repo.file("snapshot")));
+        assert!(is_expired(&e), "{d:?}: {e:?}");
+        // Expired targets.
+        let mut repo = fresh();
+        repo.ed.set_expires("targets", past);
+        repo.sign();
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&repo.file("timestamp")).unwrap();
+        ts.update_snapshot(&repo.file("snapshot")).unwrap();
+        let e = rejected(&mut ts, |t| t.update_targets(&repo.file("targets")));
+        assert!(is_expired(&e), "{d:?}: {e:?}");
+        // Expired delegated role.
+        let mut repo = fresh();
+        repo.ed.set_expires(&team, past);
+        repo.sign();
+        let mut ts = repo.client();
+        let file = repo.file(&team);
+        let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &file));
+        assert!(is_expired(&e), "{d:?}: {e:?}");
+
+        // A local expired timestamp is still the rollback reference; a newer one is accepted.
+        let mut repo = fresh();
+        let older = repo.file("timestamp");
+        repo.ed.set_expires("timestamp", past);
+        repo.ed.touch("timestamp");
+        repo.sign();
+        let expired = repo.file("timestamp");
+        repo.ed.touch("timestamp");
+        repo.sign();
+        let newer = repo.file("timestamp");
+        assert!(version_of(&older) < version_of(&expired));
+        assert!(version_of(&expired) < version_of(&newer));
+        let mut ts = repo.client_root();
+        ts.load_cached_timestamp(&expired).unwrap();
+        let e = rejected(&mut ts, |t| t.update_timestamp(&older));
+        assert!(matches!(e, UpdateError::Rollback { .. }), "{d:?}: {e:?}");
+        assert_eq!(ts.update_timestamp(&newer).unwrap(), TimestampUpdate::Updated);
+        ts.update_snapshot(&repo.file("snapshot")).unwrap();
+        ts.update_targets(&repo.file("targets")).unwrap();
+    }
+}
+
+// ------------------------------------------------------------------------------------ B07
+
+fn is_mismatch(e: &UpdateError) -> bool {
+    matches!(
+        e,
+        UpdateError::HashMismatch { .. }
+            | UpdateError::LengthMismatch { .. }
+            | UpdateError::VersionMismatch { .. }
+    )
+}
+
+#[test]
+fn b07_mix_and_match() {
+    for d in DIALECTS {
+        let mut repo = Repo::new(d);
+        let (_, k) = repo.new_signer();
+        repo.delegate("", "team", &["team/*", "team/"], false, vec![k], 1);
+        add(&mut repo, "team", "team/x");
+        repo.sign();
+        let old_snapshot = repo.file("snapshot");
+        let old_targets = repo.file("targets");
+        add(&mut repo, "targets", "b.txt");
+        repo.sign();
+        // Snapshot with another hash than the timestamp's: same length, other content.
+        let snap_id = key_of(d, &repo.snapshot_s).key_id().to_hex();
+        let snap = repo.file("snapshot");
+        let other = resign(
+            d,
+            &snap,
+            |o| {
+                let e = o["expires"].as_str().unwrap().replace(":00Z", ":01Z");
+                o.insert("expires".into(), e.into());
+            },
+            &[(&snap_id, &repo.snapshot_s)],
+        );
+        assert_eq!(other.len(), snap.len());
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&repo.file("timestamp")).unwrap();
+        let e = rejected(&mut ts, |t| t.update_snapshot(&other));
+        assert!(matches!(e, UpdateError::HashMismatch { .. }), "{d:?}: {e:?}");
+        // An older snapshot (state N) with the timestamp of N+1.
+        let e = rejected(&mut ts, |t| t.update_snapshot(&old_snapshot));
+        assert!(is_mismatch(&e), "{d:?}: {e:?}");
+        // Targets with another hash than the snapshot's; the targets of state N.
+        ts.update_snapshot(&snap).unwrap();
+        let t_id = key_of(d, &repo.targets_s).key_id().to_hex();
+        let targets = repo.file("targets");
+        let other = resign(
+            d,
+            &targets,
+            |o| {
+                let e = o["expires"].as_str().unwrap().replace(":00Z", ":01Z");
+                o.insert("expires".into(), e.into());
+            },
+            &[(&t_id, &repo.targets_s)],
+        );
+        assert_eq!(other.len(), targets.len());
+        let e = rejected(&mut ts, |t| t.update_targets(&other));
+        assert!(matches!(e, UpdateError::HashMismatch { .. }), "{d:?}: {e:?}");
+        let e = rejected(&mut ts, |t| t.update_targets(&old_targets));
+        assert!(is_mismatch(&e), "{d:?}: {e:?}");
+        ts.update_targets(&targets).unwrap();
+
+        // A delegated role the snapshot does not list.
+        let team = dname(d, "team");
+        let (snap, tsf) = forge_snapshot(&repo, |meta| {
+            meta.remove(&meta_key(d, &team));
+        });
+        let mut ts = repo.client_root();
+        ts.update_timestamp(&tsf).unwrap();
+        ts.update_snapshot(&snap).unwrap();
+        ts.update_targets(&repo.file("targets")).unwrap();
+        assert!(ts.pending_delegations().is_empty(), "unlisted role offered for fetching");
+        let file = repo.file(&team);
+        let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &file));
+        assert!(matches!(e, UpdateError::NotInSnapshot { .. }), "{d:?}: {e:?}");
+        // With it listed, it is pending and loads.
+        let ts = repo.client();
+        assert_eq!(ts.pending_delegations(), vec![("targets".to_owned(), team.clone())]);
+    }
 }
