@@ -6,11 +6,11 @@
 
 mod common;
 
+use chrono::Duration;
 use common::*;
-use tuf_core::crypto::{Key, Signer, SignatureBytes, SoftwareSigner};
+use tuf_core::crypto::{Key, SignatureBytes, Signer, SoftwareSigner};
 use tuf_core::editor::EditError;
 use tuf_core::error::{MetadataError, UpdateError};
-use chrono::Duration;
 use tuf_core::json::{JsonObject, JsonValue};
 use tuf_core::role::{Threshold, TopRole};
 use tuf_core::trusted_set::{TimestampUpdate, TrustedSet};
@@ -19,7 +19,9 @@ use tuf_core::Dialect;
 /// Key ids of a top-level role in root bytes.
 fn role_keyids(root: &[u8], role: &str) -> Vec<String> {
     let (signed, _) = split(root);
-    signed.as_object().unwrap()["roles"].as_object().unwrap()[role].as_object().unwrap()["keyids"]
+    signed.as_object().unwrap()["roles"].as_object().unwrap()[role]
+        .as_object()
+        .unwrap()["keyids"]
         .as_array()
         .unwrap()
         .iter()
@@ -115,7 +117,8 @@ fn a01_duplicate_signatures_do_not_count_twice() {
 
         // K1 signs twice with different ECDSA signature bytes (randomised nonce).
         let canonical = tuf_core::json::to_canonical(&signed);
-        let other: p256::ecdsa::Signature = k1_secret.sign_with_rng(&mut rand_core::OsRng, &canonical);
+        let other: p256::ecdsa::Signature =
+            k1_secret.sign_with_rng(&mut rand_core::OsRng, &canonical);
         let other_wire = SignatureBytes::EcdsaP256(other).to_wire(d);
         let s1b = sig_json(d, &id1, method(d, k1), &other_wire);
         assert_ne!(s1, s1b, "the two ECDSA signatures must differ");
@@ -548,10 +551,7 @@ impl Signer for RsaSigner {
     fn public_key(&self) -> &tuf_core::crypto::PublicKey {
         &self.public
     }
-    fn sign(
-        &self,
-        message: &[u8],
-    ) -> Result<SignatureBytes, tuf_core::crypto::SignError> {
+    fn sign(&self, message: &[u8]) -> Result<SignatureBytes, tuf_core::crypto::SignError> {
         use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
         let sk = rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(self.key.clone());
         let sig = sk.sign_with_rng(&mut rand_core::OsRng, message);
@@ -569,7 +569,8 @@ fn a01_rsa_pss_signed_twice_counts_once() {
         RSA_2048_PKCS8.trim(),
     )
     .unwrap();
-    let rsa_s = RsaSigner::from_public_pem_and_private(rsa::RsaPrivateKey::from_pkcs8_der(&der).unwrap());
+    let rsa_s =
+        RsaSigner::from_public_pem_and_private(rsa::RsaPrivateKey::from_pkcs8_der(&der).unwrap());
     for d in DIALECTS {
         let repo = Repo::new(d);
         let k1 = Key::from_public_key(d, rsa_s.public_key().clone());
@@ -588,7 +589,10 @@ fn a01_rsa_pss_signed_twice_counts_once() {
         let twice = envelope(&signed, vec![a.clone(), b]);
         let e = rejected(&mut ts, |t| t.update_timestamp(&twice));
         assert!(is_threshold(&e), "{d:?}: {e:?}");
-        let ok = envelope(&signed, vec![a, sign_as(d, &signed, &id2, &repo.timestamp_s)]);
+        let ok = envelope(
+            &signed,
+            vec![a, sign_as(d, &signed, &id2, &repo.timestamp_s)],
+        );
         ts.update_timestamp(&ok).unwrap();
     }
 }
@@ -667,25 +671,44 @@ fn a06_structural_fuzz_gives_typed_errors() {
         };
         let mut cases: Vec<(&str, Vec<u8>)> = vec![
             ("missing signed", b"{\"signatures\":[]}".to_vec()),
-            ("signed is an array", b"{\"signatures\":[],\"signed\":[]}".to_vec()),
-            ("signed is a string", b"{\"signatures\":[],\"signed\":\"x\"}".to_vec()),
+            (
+                "signed is an array",
+                b"{\"signatures\":[],\"signed\":[]}".to_vec(),
+            ),
+            (
+                "signed is a string",
+                b"{\"signatures\":[],\"signed\":\"x\"}".to_vec(),
+            ),
             ("not an object", b"[]".to_vec()),
             ("empty", Vec::new()),
-            ("_type missing", with(&|o| {
-                o.remove("_type");
-            })),
-            ("_type number", with(&|o| {
-                o.insert("_type".into(), 1u64.into());
-            })),
-            ("_type with NUL", with(&|o| {
-                o.insert("_type".into(), "timestamp\u{0}".into());
-            })),
+            (
+                "_type missing",
+                with(&|o| {
+                    o.remove("_type");
+                }),
+            ),
+            (
+                "_type number",
+                with(&|o| {
+                    o.insert("_type".into(), 1u64.into());
+                }),
+            ),
+            (
+                "_type with NUL",
+                with(&|o| {
+                    o.insert("_type".into(), "timestamp\u{0}".into());
+                }),
+            ),
             ("version float", with_version("1.5")),
             ("version exponent", with_version("1e3")),
             ("version string", with_version("\"1\"")),
             ("version 2^64", with_version("18446744073709551616")),
             ("version negative", with_version("-1")),
-            ("raw NUL in string", text.replacen("\"signed\"", "\"sig\u{0}ned\"", 1).into_bytes()),
+            (
+                "raw NUL in string",
+                text.replacen("\"signed\"", "\"sig\u{0}ned\"", 1)
+                    .into_bytes(),
+            ),
             ("trailing data", [tsf.as_slice(), b"x"].concat()),
             ("trailing value", [tsf.as_slice(), b"{}"].concat()),
         ];
@@ -717,8 +740,14 @@ fn a06_structural_fuzz_gives_typed_errors() {
                 &bytes,
                 &limits,
             );
-            assert!(matches!(r, Err(MetadataError::Json { .. })), "{what}: {r:?}");
-            assert!(start.elapsed() < std::time::Duration::from_secs(2), "{what} slow");
+            assert!(
+                matches!(r, Err(MetadataError::Json { .. })),
+                "{what}: {r:?}"
+            );
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(2),
+                "{what} slow"
+            );
             // Through the trusted set: refused (too large or malformed), never a panic.
             let e = rejected(&mut ts, |t| t.update_timestamp(&bytes));
             assert!(
@@ -750,7 +779,9 @@ fn a07_role_type_confusion() {
         // Targets served as root (local and next).
         let e = TrustedSet::new(config(d), &repo.file("targets"), now()).unwrap_err();
         assert!(is_wrong_type(&e), "{d:?}: {e:?}");
-        let e = rejected(&mut ts, |t| t.update_root(&repo.file("targets")).map(|_| ()));
+        let e = rejected(&mut ts, |t| {
+            t.update_root(&repo.file("targets")).map(|_| ())
+        });
         assert!(is_wrong_type(&e), "{d:?}: {e:?}");
         // Timestamp served as snapshot, with the timestamp describing it.
         // A delegated role whose file is a root (correctly described by the snapshot).
@@ -850,7 +881,10 @@ fn a08_hostile_role_names_notary_rejected_at_parse() {
                 t.update_delegated("targets", &candidate, &targets)
             });
             assert!(
-                matches!(e, UpdateError::NotDelegated { .. } | UpdateError::NotInSnapshot { .. }),
+                matches!(
+                    e,
+                    UpdateError::NotDelegated { .. } | UpdateError::NotInSnapshot { .. }
+                ),
                 "{candidate:?}: {e:?}"
             );
         }
@@ -867,9 +901,14 @@ fn a08_unusual_role_names_tuf_are_encoded_as_one_segment() {
                 let enc = name.percent_encoded();
                 assert!(!enc.contains('/'), "{n:?} -> {enc}");
                 assert!(!enc.contains('\\'), "{n:?} -> {enc}");
-                assert!(enc != "." && enc != ".." && !enc.is_empty(), "{n:?} -> {enc}");
+                assert!(
+                    enc != "." && enc != ".." && !enc.is_empty(),
+                    "{n:?} -> {enc}"
+                );
                 // `..%2F..%2Fevil` is one harmless segment (as `quote(name, "")` gives).
-                assert!(enc.chars().all(|c| c.is_ascii_alphanumeric() || "%_.~-".contains(c)));
+                assert!(enc
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "%_.~-".contains(c)));
             }
             Err(_) => assert!(n.contains('\u{0}'), "{n:?} refused"),
         }
@@ -885,7 +924,11 @@ fn a08_unusual_role_names_tuf_are_encoded_as_one_segment() {
     for (i, n) in unusual.iter().enumerate() {
         repo.delegate("", n, &[&format!("p{i}/*")], false, vec![k.clone()], 1);
         repo.ed
-            .add_target(n, &format!("p{i}/f"), tuf_core::role::TargetEntry::for_data(b"f"))
+            .add_target(
+                n,
+                &format!("p{i}/f"),
+                tuf_core::role::TargetEntry::for_data(b"f"),
+            )
             .unwrap();
     }
     repo.sign();
@@ -941,7 +984,11 @@ fn add(repo: &mut Repo, role: &str, path: &str) {
         dname(repo.d, role)
     };
     repo.ed
-        .add_target(&role, path, tuf_core::role::TargetEntry::for_data(path.as_bytes()))
+        .add_target(
+            &role,
+            path,
+            tuf_core::role::TargetEntry::for_data(path.as_bytes()),
+        )
         .unwrap();
 }
 
@@ -973,12 +1020,16 @@ fn a09_path_matching_table() {
             "ABCD".to_owned()
         };
         delegate_spec(&mut r, "upperhash", HashPrefixes(vec![upper]), &k2);
-        let signers: Vec<&dyn Signer> =
-            vec![&r.root_s, &r.targets_s, &r.snapshot_s, &r.timestamp_s, &r.extra[0]];
-        let e = r
-            .ed
-            .sign(&signers, now(), tuf_core::editor::SignPlan::default())
-            .unwrap_err();
+        let signers: Vec<&dyn Signer> = vec![
+            &r.root_s,
+            &r.targets_s,
+            &r.snapshot_s,
+            &r.timestamp_s,
+            &r.extra[0],
+        ];
+        let e =
+            r.ed.sign(&signers, now(), tuf_core::editor::SignPlan::default())
+                .unwrap_err();
         assert!(matches!(e, EditError::Metadata(_)), "{e:?}");
     }
     let other = if h.starts_with('0') { "f" } else { "0" };
@@ -1096,13 +1147,24 @@ fn a09_succinct_hash_bins() {
     // Non-canonical bin names are not delegated roles.
     let bin_file = repo.file(&bin);
     let upper = bin.to_uppercase().replace("BINS", "bins");
-    for name in ["bins-0x1", "bins-01", "bins-10", "bins--1", "bins-", "bins-g", upper.as_str()] {
+    for name in [
+        "bins-0x1",
+        "bins-01",
+        "bins-10",
+        "bins--1",
+        "bins-",
+        "bins-g",
+        upper.as_str(),
+    ] {
         if name == bin {
             continue;
         }
         let mut ts = repo.client();
         let e = rejected(&mut ts, |t| t.update_delegated("targets", name, &bin_file));
-        assert!(matches!(e, UpdateError::NotDelegated { .. }), "{name}: {e:?}");
+        assert!(
+            matches!(e, UpdateError::NotDelegated { .. }),
+            "{name}: {e:?}"
+        );
     }
     // bit_length 0 and 33: parse errors.
     let targets = repo.file("targets");
@@ -1155,25 +1217,43 @@ fn a10_target_entry_hashes_and_length() {
             (ts, r)
         };
         let parse_errors: Vec<(&str, Box<dyn Fn(&mut JsonObject)>)> = vec![
-            ("hashes {}", Box::new(|e| {
-                e.insert("hashes".into(), JsonObject::new().into());
-            })),
-            ("length -1", Box::new(|e| {
-                e.insert("length".into(), JsonValue::Int(-1));
-            })),
-            ("length 2^63", Box::new(|e| {
-                e.insert("length".into(), JsonValue::Int(1 << 63));
-            })),
-            ("length 2^64", Box::new(|e| {
-                e.insert("length".into(), JsonValue::Int(1 << 64));
-            })),
-            ("length string", Box::new(|e| {
-                e.insert("length".into(), "1".into());
-            })),
+            (
+                "hashes {}",
+                Box::new(|e| {
+                    e.insert("hashes".into(), JsonObject::new().into());
+                }),
+            ),
+            (
+                "length -1",
+                Box::new(|e| {
+                    e.insert("length".into(), JsonValue::Int(-1));
+                }),
+            ),
+            (
+                "length 2^63",
+                Box::new(|e| {
+                    e.insert("length".into(), JsonValue::Int(1 << 63));
+                }),
+            ),
+            (
+                "length 2^64",
+                Box::new(|e| {
+                    e.insert("length".into(), JsonValue::Int(1 << 64));
+                }),
+            ),
+            (
+                "length string",
+                Box::new(|e| {
+                    e.insert("length".into(), "1".into());
+                }),
+            ),
         ];
         for (what, edit) in &parse_errors {
             let (ts, r) = forge(edit.as_ref());
-            assert!(matches!(&r, Err(e) if is_metadata(e)), "{d:?} {what}: {r:?}");
+            assert!(
+                matches!(&r, Err(e) if is_metadata(e)),
+                "{d:?} {what}: {r:?}"
+            );
             assert!(ts.targets().is_none());
         }
         // Only an unknown algorithm: parses, but the target can never be verified.
@@ -1200,15 +1280,18 @@ fn a10_target_entry_hashes_and_length() {
         }
         // Length mismatch and hash mismatch against the real entry.
         let ts = repo.client();
-        let tuf_core::search::TargetLookup::Found { entry, .. } =
-            ts.find_target("a.txt").unwrap()
+        let tuf_core::search::TargetLookup::Found { entry, .. } = ts.find_target("a.txt").unwrap()
         else {
             panic!("a.txt not found")
         };
         assert!(verify_target("a.txt", entry, b"a").is_ok());
         assert!(matches!(
             verify_target("a.txt", entry, b"ab"),
-            Err(TargetError::Length { expected: 1, got: 2, .. })
+            Err(TargetError::Length {
+                expected: 1,
+                got: 2,
+                ..
+            })
         ));
         assert!(matches!(
             verify_target("a.txt", entry, b""),
@@ -1241,7 +1324,10 @@ fn keep_sigs(d: Dialect, bytes: &[u8], keep: &[String]) -> Vec<u8> {
     let (signed, sigs) = split(bytes);
     let sigs = sigs
         .into_iter()
-        .filter(|s| keep.iter().any(|k| s.as_object().unwrap()["keyid"].as_str() == Some(k)))
+        .filter(|s| {
+            keep.iter()
+                .any(|k| s.as_object().unwrap()["keyid"].as_str() == Some(k))
+        })
         .collect();
     envelope(&signed, sigs)
 }
@@ -1304,14 +1390,24 @@ fn b01_root_chain() {
         );
         let e = rejected(&mut ts, |t| t.update_root(&v4).map(|_| ()));
         assert!(
-            matches!(e, UpdateError::VersionMismatch { expected: 3, got: 4, .. }),
+            matches!(
+                e,
+                UpdateError::VersionMismatch {
+                    expected: 3,
+                    got: 4,
+                    ..
+                }
+            ),
             "{d:?}: {e:?}"
         );
         // Replaying v2 or v1.
         for old in &repo.roots[..2] {
             let e = rejected(&mut ts, |t| t.update_root(old).map(|_| ()));
             assert!(
-                matches!(e, UpdateError::Rollback { .. } | UpdateError::Threshold { .. }),
+                matches!(
+                    e,
+                    UpdateError::Rollback { .. } | UpdateError::Threshold { .. }
+                ),
                 "{d:?}: {e:?}"
             );
         }
@@ -1398,7 +1494,10 @@ fn forge_snapshot(repo: &Repo, edit: impl FnOnce(&mut JsonObject)) -> (Vec<u8>, 
 fn client_with_cached(repo: &Repo, ts_bytes: &[u8]) -> TrustedSet {
     let mut ts = repo.client_root();
     ts.load_cached_timestamp(&repo.file("timestamp")).unwrap();
-    assert_eq!(ts.update_timestamp(ts_bytes).unwrap(), TimestampUpdate::Updated);
+    assert_eq!(
+        ts.update_timestamp(ts_bytes).unwrap(),
+        TimestampUpdate::Updated
+    );
     ts.load_cached_snapshot(&repo.file("snapshot")).unwrap();
     ts
 }
@@ -1447,7 +1546,10 @@ fn b05_rollback() {
         let mut reordered = envelope(&signed, sigs);
         reordered.insert(1, b' ');
         assert_ne!(&reordered, t_new);
-        assert_eq!(ts.update_timestamp(&reordered).unwrap(), TimestampUpdate::Unchanged);
+        assert_eq!(
+            ts.update_timestamp(&reordered).unwrap(),
+            TimestampUpdate::Unchanged
+        );
         assert_eq!(state(&ts), before);
         assert_eq!(ts.timestamp().unwrap().raw_bytes(), t_new.as_slice());
 
@@ -1495,7 +1597,9 @@ fn b05_rollback() {
             assert!(matches!(e, UpdateError::RoleRemoved { .. }), "{e:?}");
             // A consistent forward snapshot is accepted by the same client setup.
             let (snap, tsf) = forge_snapshot(&repo, |_| {});
-            client_with_cached(&repo, &tsf).update_snapshot(&snap).unwrap();
+            client_with_cached(&repo, &tsf)
+                .update_snapshot(&snap)
+                .unwrap();
             // Targets version different from the snapshot's.
             let targets = repo.file("targets");
             let (snap, tsf) = repo.rechain("targets", &targets, version_of(&targets) + 1);
@@ -1575,7 +1679,10 @@ fn b06_freeze() {
         ts.load_cached_timestamp(&expired).unwrap();
         let e = rejected(&mut ts, |t| t.update_timestamp(&older));
         assert!(matches!(e, UpdateError::Rollback { .. }), "{d:?}: {e:?}");
-        assert_eq!(ts.update_timestamp(&newer).unwrap(), TimestampUpdate::Updated);
+        assert_eq!(
+            ts.update_timestamp(&newer).unwrap(),
+            TimestampUpdate::Updated
+        );
         ts.update_snapshot(&repo.file("snapshot")).unwrap();
         ts.update_targets(&repo.file("targets")).unwrap();
     }
@@ -1620,7 +1727,10 @@ fn b07_mix_and_match() {
         let mut ts = repo.client_root();
         ts.update_timestamp(&repo.file("timestamp")).unwrap();
         let e = rejected(&mut ts, |t| t.update_snapshot(&other));
-        assert!(matches!(e, UpdateError::HashMismatch { .. }), "{d:?}: {e:?}");
+        assert!(
+            matches!(e, UpdateError::HashMismatch { .. }),
+            "{d:?}: {e:?}"
+        );
         // An older snapshot (state N) with the timestamp of N+1.
         let e = rejected(&mut ts, |t| t.update_snapshot(&old_snapshot));
         assert!(is_mismatch(&e), "{d:?}: {e:?}");
@@ -1639,7 +1749,10 @@ fn b07_mix_and_match() {
         );
         assert_eq!(other.len(), targets.len());
         let e = rejected(&mut ts, |t| t.update_targets(&other));
-        assert!(matches!(e, UpdateError::HashMismatch { .. }), "{d:?}: {e:?}");
+        assert!(
+            matches!(e, UpdateError::HashMismatch { .. }),
+            "{d:?}: {e:?}"
+        );
         let e = rejected(&mut ts, |t| t.update_targets(&old_targets));
         assert!(is_mismatch(&e), "{d:?}: {e:?}");
         ts.update_targets(&targets).unwrap();
@@ -1653,12 +1766,294 @@ fn b07_mix_and_match() {
         ts.update_timestamp(&tsf).unwrap();
         ts.update_snapshot(&snap).unwrap();
         ts.update_targets(&repo.file("targets")).unwrap();
-        assert!(ts.pending_delegations().is_empty(), "unlisted role offered for fetching");
+        assert!(
+            ts.pending_delegations().is_empty(),
+            "unlisted role offered for fetching"
+        );
         let file = repo.file(&team);
         let e = rejected(&mut ts, |t| t.update_delegated("targets", &team, &file));
-        assert!(matches!(e, UpdateError::NotInSnapshot { .. }), "{d:?}: {e:?}");
+        assert!(
+            matches!(e, UpdateError::NotInSnapshot { .. }),
+            "{d:?}: {e:?}"
+        );
         // With it listed, it is pending and loads.
         let ts = repo.client();
-        assert_eq!(ts.pending_delegations(), vec![("targets".to_owned(), team.clone())]);
+        assert_eq!(
+            ts.pending_delegations(),
+            vec![("targets".to_owned(), team.clone())]
+        );
     }
+}
+
+// ------------------------------------------------------------------------------------ B08
+
+#[test]
+fn b08_fast_forward_recovery() {
+    for d in DIALECTS {
+        // Timestamp: the attacker (holding the timestamp key) pushed v1000.
+        let mut repo = Repo::new(d);
+        let ts_id = key_of(d, &repo.timestamp_s).key_id().to_hex();
+        let evil = resign(
+            d,
+            &repo.file("timestamp"),
+            |o| {
+                o.insert("version".into(), 1000u64.into());
+            },
+            &[(&ts_id, &repo.timestamp_s)],
+        );
+        let mut ts = repo.client_root();
+        ts.load_cached_timestamp(&evil).unwrap();
+        // Without rotation the client is stuck (rollback).
+        let e = rejected(&mut ts, |t| t.update_timestamp(&repo.file("timestamp")));
+        assert!(matches!(e, UpdateError::Rollback { .. }), "{d:?}: {e:?}");
+        // The repository rotates the timestamp key; its timestamp restarts low.
+        let new_ts = SoftwareSigner::generate_ed25519();
+        repo.ed
+            .set_role_keys(TopRole::Timestamp, vec![key_of(d, &new_ts)], Threshold::ONE)
+            .unwrap();
+        repo.extra.push(new_ts);
+        repo.sign();
+        assert!(version_of(&repo.file("timestamp")) < 1000);
+        let mut ts = TrustedSet::new(config(d), &repo.roots[0], now()).unwrap();
+        ts.update_root(repo.roots.last().unwrap()).unwrap();
+        let e = rejected(&mut ts, |t| t.load_cached_timestamp(&evil));
+        assert!(is_threshold(&e), "{d:?}: {e:?}");
+        assert_eq!(
+            ts.update_timestamp(&repo.file("timestamp")).unwrap(),
+            TimestampUpdate::Updated
+        );
+        ts.update_snapshot(&repo.file("snapshot")).unwrap();
+        ts.update_targets(&repo.file("targets")).unwrap();
+
+        // Snapshot: the attacker (holding the snapshot key) pushed snapshot v1000, which the
+        // client trusts as its cached snapshot.
+        let mut repo = Repo::new(d);
+        let snap_id = key_of(d, &repo.snapshot_s).key_id().to_hex();
+        let evil_snap = resign(
+            d,
+            &repo.file("snapshot"),
+            |o| {
+                o.insert("version".into(), 1000u64.into());
+            },
+            &[(&snap_id, &repo.snapshot_s)],
+        );
+        let cached_ts = repo.file("timestamp");
+        let new_snap = SoftwareSigner::generate_ed25519();
+        repo.ed
+            .set_role_keys(
+                TopRole::Snapshot,
+                vec![key_of(d, &new_snap)],
+                Threshold::ONE,
+            )
+            .unwrap();
+        repo.extra.push(new_snap);
+        repo.sign();
+        assert!(version_of(&repo.file("snapshot")) < 1000);
+        // Without the rotation, the cached v1000 would block the new snapshot.
+        {
+            let mut ts = TrustedSet::new(config(d), &repo.roots[0], now()).unwrap();
+            ts.load_cached_timestamp(&cached_ts).unwrap();
+            ts.load_cached_snapshot(&evil_snap).unwrap();
+        }
+        let mut ts = repo.client_root();
+        ts.load_cached_timestamp(&cached_ts).unwrap();
+        ts.update_timestamp(&repo.file("timestamp")).unwrap();
+        let e = rejected(&mut ts, |t| t.load_cached_snapshot(&evil_snap));
+        assert!(is_threshold(&e), "{d:?}: {e:?}");
+        ts.update_snapshot(&repo.file("snapshot")).unwrap();
+        ts.update_targets(&repo.file("targets")).unwrap();
+    }
+}
+
+// ------------------------------------------------------------------------------------ B09
+
+fn graph(d: Dialect, edges: &[(&str, &str, &str, bool)], targets: &[(&str, &str)]) -> Repo {
+    let mut repo = Repo::new(d);
+    let (_, k) = repo.new_signer();
+    for (parent, name, path, terminating) in edges {
+        repo.delegate(parent, name, &[path], *terminating, vec![k.clone()], 1);
+    }
+    for (role, path) in targets {
+        add(&mut repo, role, path);
+    }
+    repo.sign();
+    repo
+}
+
+/// `*` matches one segment in TUF; Notary uses prefixes.
+fn all(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Notary => "c/",
+        Dialect::TufSpec => "c/*",
+    }
+}
+
+#[test]
+fn b09_delegation_search_order_and_termination() {
+    for d in DIALECTS {
+        let n = |s: &str| dname(d, s);
+        let p = all(d);
+        // Siblings A, B and B -> C; the target is only in C: fetch A, B, C.
+        let repo = graph(
+            d,
+            &[
+                ("", "a", p, false),
+                ("", "b", p, false),
+                ("b", "b/c", p, false),
+            ],
+            &[("b/c", "c/x")],
+        );
+        let (f, got) = resolve(&mut repo.client(), &repo, "c/x");
+        assert_eq!(f, Some(n("b/c")));
+        assert_eq!(got, vec![n("a"), n("b"), n("b/c")]);
+
+        // `terminating` is a TUF 1.0 field; Notary delegations have none.
+        if d == Dialect::TufSpec {
+            // Terminating at depth 1: A terminating, target in B: search stops after A.
+            let repo = graph(
+                d,
+                &[("", "a", p, true), ("", "b", p, false)],
+                &[("b", "c/x")],
+            );
+            let (f, got) = resolve(&mut repo.client(), &repo, "c/x");
+            assert_eq!((f, got), (None, vec![n("a")]));
+            // Terminating at depth 2: B -> C terminating, target in B -> D: stops after C.
+            let edges = |term| {
+                vec![
+                    ("", "a", p, false),
+                    ("", "b", p, false),
+                    ("b", "b/c", p, term),
+                    ("b", "b/d", p, false),
+                ]
+            };
+            let repo = graph(d, &edges(true), &[("b/d", "c/x")]);
+            let (f, got) = resolve(&mut repo.client(), &repo, "c/x");
+            assert_eq!((f, got), (None, vec![n("a"), n("b"), n("b/c")]));
+            let repo = graph(d, &edges(false), &[("b/d", "c/x")]);
+            let (f, got) = resolve(&mut repo.client(), &repo, "c/x");
+            assert_eq!(f, Some(n("b/d")));
+            assert_eq!(got, vec![n("a"), n("b"), n("b/c"), n("b/d")]);
+            // A terminating role that has the target: found.
+            let repo = graph(d, &[("", "a", p, true)], &[("a", "c/x")]);
+            let (f, _) = resolve(&mut repo.client(), &repo, "c/x");
+            assert_eq!(f, Some(n("a")));
+        }
+
+        // A 40-role chain with the target at the end: stops after 32 roles (targets + 31).
+        let mut names = Vec::new();
+        let mut edges = Vec::new();
+        let mut parent = String::new();
+        for i in 0..40 {
+            let name = match d {
+                Dialect::Notary if i == 0 => "r".to_owned(),
+                Dialect::Notary => format!("{parent}/r"),
+                Dialect::TufSpec => format!("r{i}"),
+            };
+            names.push(name.clone());
+            edges.push((parent.clone(), name.clone()));
+            parent = name;
+        }
+        let edge_refs: Vec<(&str, &str, &str, bool)> = edges
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str(), p, false))
+            .collect();
+        let repo = graph(d, &edge_refs, &[(names[39].as_str(), "c/x")]);
+        let (f, got) = resolve(&mut repo.client(), &repo, "c/x");
+        assert_eq!(f, None);
+        assert_eq!(got.len() + 1, 32, "{got:?}");
+        assert_eq!(got, names[..31].iter().map(|s| n(s)).collect::<Vec<_>>());
+
+        // Delegated metadata with no valid signature is never used.
+        let repo = graph(d, &[("", "a", p, false)], &[("a", "c/x")]);
+        let a = n("a");
+        let file = repo.file(&a);
+        let (signed, sigs) = split(&file);
+        let mut garbage = sigs[0].clone();
+        obj_mut(&mut garbage).insert("sig".into(), encode_sig(d, &[9u8; 64]).into());
+        let stranger = SoftwareSigner::generate_ed25519();
+        let kid = key_of(d, &stranger).key_id().to_hex();
+        for bad in [
+            envelope(&signed, vec![]),
+            envelope(&signed, vec![garbage]),
+            envelope(&signed, vec![sign_as(d, &signed, &kid, &stranger)]),
+        ] {
+            let (snap, tsf) = repo.rechain(&a, &bad, version_of(&file));
+            let mut ts = repo.client_root();
+            ts.update_timestamp(&tsf).unwrap();
+            ts.update_snapshot(&snap).unwrap();
+            ts.update_targets(&repo.file("targets")).unwrap();
+            let e = rejected(&mut ts, |t| t.update_delegated("targets", &a, &bad));
+            assert!(is_threshold(&e), "{d:?}: {e:?}");
+            assert!(matches!(
+                ts.find_target("c/x").unwrap(),
+                tuf_core::search::TargetLookup::NeedRole { .. }
+            ));
+        }
+    }
+}
+
+#[test]
+fn b09_cycle_and_diamond_tuf() {
+    // Notary role names are hierarchical (a role's delegator is its dirname), so neither a
+    // cycle nor a diamond can be expressed there; `update_delegated` refuses other edges.
+    let d = Dialect::TufSpec;
+    // Cycle A -> B -> A terminates.
+    let repo = graph(
+        d,
+        &[
+            ("", "A", "*", false),
+            ("A", "B", "*", false),
+            ("B", "A", "*", false),
+        ],
+        &[],
+    );
+    let (f, got) = resolve(&mut repo.client(), &repo, "x");
+    assert_eq!((f, got), (None, vec!["A".to_owned(), "B".to_owned()]));
+
+    // Diamond: A and B both delegate `release`, with different keys; `release` is signed
+    // only with A's key.
+    let mut repo = Repo::new(d);
+    let (_, ka) = repo.new_signer();
+    let (_, kb) = repo.new_signer();
+    let (_, kr_a) = repo.new_signer();
+    let (_, kr_b) = repo.new_signer();
+    repo.delegate("", "A", &["team-a/*"], false, vec![ka.clone()], 1);
+    repo.delegate("", "B", &["team-b/*"], false, vec![kb.clone()], 1);
+    repo.delegate("A", "release", &["*/*"], false, vec![kr_a], 1);
+    repo.delegate("B", "release", &["*/*"], false, vec![kr_b], 1);
+    add(&mut repo, "release", "team-a/x");
+    add(&mut repo, "release", "team-b/x");
+    // Only A's edge key for `release` may sign it.
+    let kr_b_signer = repo.extra.remove(3);
+    repo.sign();
+    repo.extra.push(kr_b_signer);
+    let mut ts = repo.client();
+    let (f, got) = resolve(&mut ts, &repo, "team-a/x");
+    assert_eq!(f.as_deref(), Some("release"));
+    assert_eq!(got, vec!["A".to_owned(), "release".to_owned()]);
+    // Same process: through B, `release` must verify with B's edge key, which did not sign.
+    use tuf_core::search::TargetLookup;
+    assert_eq!(
+        ts.find_target("team-b/x").unwrap(),
+        TargetLookup::NeedRole {
+            delegator: "targets".into(),
+            role: "B".into()
+        }
+    );
+    ts.update_delegated("targets", "B", &repo.file("B"))
+        .unwrap();
+    assert_eq!(
+        ts.find_target("team-b/x").unwrap(),
+        TargetLookup::NeedRole {
+            delegator: "B".into(),
+            role: "release".into()
+        }
+    );
+    let release = repo.file("release");
+    let e = rejected(&mut ts, |t| t.update_delegated("B", "release", &release));
+    assert!(is_threshold(&e), "{e:?}");
+    assert!(matches!(
+        ts.find_target("team-b/x").unwrap(),
+        TargetLookup::NeedRole { .. }
+    ));
 }

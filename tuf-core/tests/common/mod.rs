@@ -224,8 +224,12 @@ impl Repo {
             roots: Vec::new(),
             latest: BTreeMap::new(),
         };
-        r.ed.add_target("targets", "a.txt", tuf_core::role::TargetEntry::for_data(b"a"))
-            .unwrap();
+        r.ed.add_target(
+            "targets",
+            "a.txt",
+            tuf_core::role::TargetEntry::for_data(b"a"),
+        )
+        .unwrap();
         r.sign();
         r
     }
@@ -361,10 +365,7 @@ impl Repo {
             &self.file("timestamp"),
             |o| {
                 let meta = obj_mut(o.get_mut("meta").unwrap());
-                meta.insert(
-                    meta_key(d, "snapshot"),
-                    meta_json(d, snap_version, &snap),
-                );
+                meta.insert(meta_key(d, "snapshot"), meta_json(d, snap_version, &snap));
             },
             &[(&ts_id, &self.timestamp_s)],
         );
