@@ -1780,6 +1780,12 @@ fn b07_mix_and_match() {
             matches!(e, UpdateError::NotInSnapshot { .. }),
             "{d:?}: {e:?}"
         );
+        // The search does not ask for it either.
+        let e = ts.find_target("team/x").unwrap_err();
+        assert!(
+            matches!(e, UpdateError::NotInSnapshot { .. }),
+            "{d:?}: {e:?}"
+        );
         // With it listed, it is pending and loads.
         let ts = repo.client();
         assert_eq!(
