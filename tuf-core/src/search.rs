@@ -73,7 +73,9 @@ impl TrustedSet {
     /// One step of the search for `path`.
     ///
     /// # Errors
-    /// [`UpdateError::OutOfOrder`] if the top-level targets are not trusted yet.
+    /// [`UpdateError::OutOfOrder`] if the top-level targets are not trusted yet;
+    /// [`UpdateError::NotInSnapshot`] if the search reaches a delegated role the trusted
+    /// snapshot does not list (it must not be fetched).
     pub fn find_target(&self, path: &str) -> Result<TargetLookup<'_>, UpdateError> {
         let Some(top) = self.targets() else {
             return Err(UpdateError::OutOfOrder {
@@ -98,6 +100,10 @@ impl TrustedSet {
             } else {
                 match self.delegated(&delegator, &role) {
                     Some(m) => m,
+                    // A role the trusted snapshot does not list must never be fetched.
+                    None if !self.snapshot().is_some_and(|s| s.meta.contains_key(&role)) => {
+                        return Err(UpdateError::NotInSnapshot { role });
+                    }
                     None => return Ok(TargetLookup::NeedRole { delegator, role }),
                 }
             };
