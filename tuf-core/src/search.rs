@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use crate::envelope::Verified;
 use crate::error::UpdateError;
 use crate::path_match::{delegation_covers, succinct_bin_for};
-use crate::role::{DelegatedRoles, TargetEntry, Targets};
+use crate::role::{DelegatedRoles, Delegations, TargetEntry, Targets};
 use crate::trusted_set::TrustedSet;
 
 /// Result of one step of a target search.
@@ -63,6 +63,14 @@ fn children_for(
             .collect(),
         // Bins are terminating, as python-tuf and go-tuf treat them (security.md W35).
         Some(DelegatedRoles::Succinct(s)) => vec![(succinct_bin_for(s, path), true)],
+    }
+}
+
+/// Every role `d` delegates to, in order of appearance (all bins for succinct delegations).
+fn child_names(d: &Delegations) -> Vec<String> {
+    match &d.roles {
+        DelegatedRoles::List(l) => l.iter().map(|r| r.name.as_str().to_owned()).collect(),
+        DelegatedRoles::Succinct(s) => crate::path_match::succinct_bin_names(s).collect(),
     }
 }
 
@@ -189,14 +197,7 @@ impl TrustedSet {
                 }
             }
             if let Some(d) = &meta.delegations {
-                let children: Vec<String> = match &d.roles {
-                    DelegatedRoles::List(l) => {
-                        l.iter().map(|r| r.name.as_str().to_owned()).collect()
-                    }
-                    DelegatedRoles::Succinct(s) => {
-                        crate::path_match::succinct_bin_names(s).collect()
-                    }
-                };
+                let children = child_names(d);
                 for child in children.into_iter().rev() {
                     let mut c = chain.clone();
                     c.push((role.clone(), child.clone()));
@@ -223,10 +224,7 @@ impl TrustedSet {
                 continue;
             }
             let Some(d) = &meta.delegations else { continue };
-            let children: Vec<String> = match &d.roles {
-                DelegatedRoles::List(l) => l.iter().map(|r| r.name.as_str().to_owned()).collect(),
-                DelegatedRoles::Succinct(s) => crate::path_match::succinct_bin_names(s).collect(),
-            };
+            let children = child_names(d);
             for child in children.iter().rev() {
                 let loaded = self.delegated(&name, child);
                 f(&name, child, loaded.is_some());
