@@ -174,7 +174,8 @@ impl<R> Deref for Verified<R> {
 }
 
 /// Writes an envelope: Notary puts `signed` before `signatures` (as Go does), TUF 1.0 files are
-/// fully canonical. `signed` is embedded in canonical form in both.
+/// fully canonical. `signed` is embedded in canonical form in both, except that control
+/// characters are escaped so the file is valid JSON (see [`escape_control_bytes`]).
 pub(crate) fn write_envelope(
     dialect: Dialect,
     canonical_signed: &[u8],
@@ -201,5 +202,53 @@ pub(crate) fn write_envelope(
         }
     }
     out.push(b'}');
+    escape_control_bytes(out)
+}
+
+/// Canonical JSON writes control characters raw inside strings (they are part of the
+/// signed bytes), but raw control characters make a file invalid JSON that no parser, ours
+/// included, accepts. The file therefore carries them as `\u00XX` escapes: parsing restores
+/// the same value, whose canonical form (what the signatures cover) is unchanged. Canonical
+/// JSON has no whitespace outside strings, so every such byte is inside a string.
+fn escape_control_bytes(bytes: Vec<u8>) -> Vec<u8> {
+    if !bytes.iter().any(|b| *b < 0x20) {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    for b in bytes {
+        if b < 0x20 {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_in_the_file_but_not_in_the_signed_bytes() {
+        // A PEM public key (ECDSA/RSA keyval.public) has newlines.
+        let signed = JsonValue::Object(
+            [(
+                "public".to_owned(),
+                JsonValue::String("-----BEGIN\nAB\tC\n-----END".into()),
+            )]
+            .into_iter()
+            .collect(),
+        );
+        let canonical = json::to_canonical(&signed);
+        assert!(canonical.contains(&b'\n'), "canonical JSON writes them raw");
+        for dialect in [Dialect::TufSpec, Dialect::Notary] {
+            let file = write_envelope(dialect, &canonical, &[]);
+            assert!(!file.iter().any(|b| *b < 0x20), "{dialect:?}");
+            let parsed = json::parse(&file).unwrap();
+            let back = parsed.as_object().unwrap().get("signed").unwrap();
+            assert_eq!(json::to_canonical(back), canonical, "{dialect:?}");
+        }
+    }
 }
