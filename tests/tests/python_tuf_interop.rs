@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeZone, Utc};
 use notary_rs_tests::tuf_dir::{consistent_target_file, lookup, refresh, DriveError};
 use notary_rs_tests::{python_script, run_python};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tuf_core::error::{MetadataError, UpdateError};
 use tuf_core::target::verify_target;
 
@@ -286,5 +286,406 @@ fn tampered_python_tuf_repositories_are_rejected() {
             Some(UpdateError::Metadata(MetadataError::WrongType { .. }))
         ),
         "{e:?}"
+    );
+}
+
+// --- our repositories in python-tuf -------------------------------------------------------
+
+use std::collections::BTreeMap;
+
+use tuf_core::crypto::{Key, Signer, SoftwareSigner};
+use tuf_core::editor::{InitialKeys, RepoEditor, SignPlan, SignedFile};
+use tuf_core::name::RoleName;
+use tuf_core::path_match::succinct_bin_for;
+use tuf_core::role::{
+    DelegatedRole, PathSpec, RoleKeys, SuccinctRoles, TargetEntry, Threshold, TopRole,
+};
+use tuf_core::Dialect;
+
+fn key(s: &SoftwareSigner) -> Key {
+    Key::from_public_key(Dialect::TufSpec, s.public_key().clone())
+}
+
+/// A repository directory in the layout `verify_repo.py` reads, written as we sign.
+struct OutRepo {
+    dir: PathBuf,
+    expected: BTreeMap<String, Value>,
+    not_found: Vec<String>,
+    root_versions: u64,
+}
+
+impl OutRepo {
+    fn new(base: &Path, name: &str) -> Self {
+        let dir = base.join(name);
+        fs::create_dir_all(dir.join("metadata")).unwrap();
+        fs::create_dir_all(dir.join("targets")).unwrap();
+        Self {
+            dir,
+            expected: BTreeMap::new(),
+            not_found: Vec::new(),
+            root_versions: 0,
+        }
+    }
+
+    /// Writes signed files under every name a TUF 1.0 repository serves them by.
+    fn publish(&mut self, files: &[SignedFile]) {
+        assert!(!files.is_empty());
+        for f in files {
+            if f.role == "root" {
+                assert_eq!(
+                    f.version,
+                    self.root_versions + 1,
+                    "root versions are sequential"
+                );
+                self.root_versions = f.version;
+            }
+            for name in f.tuf_file_names(true) {
+                fs::write(self.dir.join("metadata").join(name), &f.bytes).unwrap();
+            }
+        }
+    }
+
+    /// Stores a target as `dir/<sha256>.<basename>` and returns its entry; records the
+    /// expectation that it resolves through `role` (if any).
+    fn target(&mut self, path: &str, data: &[u8], role: Option<&str>) -> TargetEntry {
+        let entry = TargetEntry::for_data(data);
+        let file = consistent_target_file(&self.dir, path, &entry).unwrap();
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, data).unwrap();
+        match role {
+            Some(role) => {
+                self.expected.insert(
+                    path.to_owned(),
+                    json!({"length": data.len(), "sha256": entry.sha256_hex().unwrap(), "role": role}),
+                );
+            }
+            None => self.not_found.push(path.to_owned()),
+        }
+        entry
+    }
+
+    fn finish(&self) -> PathBuf {
+        let expected = json!({
+            "targets": self.expected,
+            "not_found": self.not_found,
+            "root_versions": self.root_versions,
+            "consistent_snapshot": true,
+        });
+        fs::write(
+            self.dir.join("expected.json"),
+            serde_json::to_vec_pretty(&expected).unwrap(),
+        )
+        .unwrap();
+        // Our own client agrees before python-tuf is asked.
+        let mut set = refresh(&self.dir, Utc::now()).unwrap_or_else(|e| panic!("ours: {e}"));
+        assert_eq!(set.root().header.version, self.root_versions);
+        for (path, want) in &self.expected {
+            let (_, role) = lookup(&mut set, &self.dir, path).unwrap().unwrap();
+            assert_eq!(role, want["role"].as_str().unwrap(), "ours: {path}");
+        }
+        for path in &self.not_found {
+            assert!(
+                lookup(&mut set, &self.dir, path).unwrap().is_none(),
+                "ours: {path}"
+            );
+        }
+        self.dir.clone()
+    }
+}
+
+struct TopSigners {
+    root: SoftwareSigner,
+    targets: SoftwareSigner,
+    snapshot: SoftwareSigner,
+    timestamp: SoftwareSigner,
+}
+
+impl TopSigners {
+    fn new(make: fn() -> SoftwareSigner) -> Self {
+        Self {
+            root: make(),
+            targets: make(),
+            snapshot: make(),
+            timestamp: make(),
+        }
+    }
+    fn editor(&self) -> RepoEditor {
+        RepoEditor::create(
+            Dialect::TufSpec,
+            InitialKeys {
+                root: vec![key(&self.root)],
+                targets: vec![key(&self.targets)],
+                snapshot: vec![key(&self.snapshot)],
+                timestamp: vec![key(&self.timestamp)],
+            },
+            Utc::now(),
+        )
+    }
+    fn all(&self) -> Vec<&dyn Signer> {
+        vec![&self.root, &self.targets, &self.snapshot, &self.timestamp]
+    }
+}
+
+fn sign(ed: &mut RepoEditor, signers: &[&dyn Signer]) -> Vec<SignedFile> {
+    ed.sign(signers, Utc::now(), SignPlan::default()).unwrap()
+}
+
+fn python_verify(dir: &Path) -> std::process::Output {
+    run_python(&[python_script("verify_repo.py").as_os_str(), dir.as_os_str()])
+}
+
+fn assert_python_accepts(dir: &Path) {
+    let out = python_verify(dir);
+    assert!(
+        out.status.success(),
+        "python-tuf rejected {}:\nstderr:\n{}\nstdout:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn simple(base: &Path, name: &str, make: fn() -> SoftwareSigner) -> PathBuf {
+    let keys = TopSigners::new(make);
+    let mut ed = keys.editor();
+    let mut repo = OutRepo::new(base, name);
+    for (path, data) in [
+        ("hello.txt", b"hello from tuf-core\n".as_slice()),
+        ("dir/sub/file.bin", &[0u8, 1, 2, 255, 10, 13][..]),
+        (
+            "docs/na\u{ef}ve caf\u{e9} \u{2713}.txt",
+            "non-ASCII \u{e9}\n".as_bytes(),
+        ),
+    ] {
+        let entry = repo.target(path, data, Some("targets"));
+        ed.add_target("targets", path, entry).unwrap();
+    }
+    repo.not_found.push("missing.txt".into());
+    repo.not_found.push("dir/file.bin".into());
+    repo.publish(&sign(&mut ed, &keys.all()));
+    repo.finish()
+}
+
+fn delegations(base: &Path) -> PathBuf {
+    let keys = TopSigners::new(SoftwareSigner::generate_ed25519);
+    let (ka, kb) = (
+        SoftwareSigner::generate_ed25519(),
+        SoftwareSigner::generate_p256(),
+    );
+    let mut ed = keys.editor();
+    let mut repo = OutRepo::new(base, "delegations");
+    ed.add_delegation(
+        "targets",
+        DelegatedRole {
+            name: RoleName::delegated(Dialect::TufSpec, "team-a").unwrap(),
+            keys: RoleKeys {
+                keyids: vec![key(&ka).key_id()],
+                threshold: Threshold::ONE,
+            },
+            terminating: false,
+            paths: PathSpec::Patterns(vec!["a/*".into()]),
+        },
+        vec![key(&ka)],
+    )
+    .unwrap();
+    ed.add_delegation(
+        "targets",
+        DelegatedRole {
+            name: RoleName::delegated(Dialect::TufSpec, "team-b").unwrap(),
+            keys: RoleKeys {
+                keyids: vec![key(&kb).key_id()],
+                threshold: Threshold::ONE,
+            },
+            terminating: true,
+            paths: PathSpec::Patterns(vec!["b/*".into()]),
+        },
+        vec![key(&kb)],
+    )
+    .unwrap();
+    let e = repo.target("top.txt", b"top level\n", Some("targets"));
+    ed.add_target("targets", "top.txt", e).unwrap();
+    let e = repo.target("a/one.txt", b"team a\n", Some("team-a"));
+    ed.add_target("team-a", "a/one.txt", e).unwrap();
+    let e = repo.target("b/two.txt", b"team b\n", Some("team-b"));
+    ed.add_target("team-b", "b/two.txt", e).unwrap();
+    // Listed by team-a, but team-a is trusted only for a/*: must not resolve.
+    let e = repo.target("b/stolen.txt", b"wrong role\n", None);
+    ed.add_target("team-a", "b/stolen.txt", e).unwrap();
+    // '*' does not match '/'.
+    let e = repo.target("a/deep/x.txt", b"too deep\n", None);
+    ed.add_target("team-a", "a/deep/x.txt", e).unwrap();
+    repo.publish(&sign(
+        &mut ed,
+        &[
+            &keys.root,
+            &keys.targets,
+            &keys.snapshot,
+            &keys.timestamp,
+            &ka,
+            &kb,
+        ],
+    ));
+    repo.finish()
+}
+
+fn hash_bins(base: &Path) -> PathBuf {
+    let keys = TopSigners::new(SoftwareSigner::generate_ed25519);
+    let kbin = SoftwareSigner::generate_ed25519();
+    let mut ed = keys.editor();
+    let mut repo = OutRepo::new(base, "hash-bins");
+    let bins = SuccinctRoles {
+        keys: RoleKeys {
+            keyids: vec![key(&kbin).key_id()],
+            threshold: Threshold::ONE,
+        },
+        bit_length: 4,
+        name_prefix: "bins".into(),
+    };
+    ed.set_succinct_delegation("targets", bins.clone(), vec![key(&kbin)])
+        .unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for i in 0..30 {
+        let path = format!("bin-targets/file-{i:02}.txt");
+        let bin = succinct_bin_for(&bins, &path);
+        let e = repo.target(&path, format!("bin target {i}\n").as_bytes(), Some(&bin));
+        ed.add_target(&bin, &path, e).unwrap();
+        used.insert(bin);
+    }
+    assert!(
+        used.len() > 4,
+        "30 paths spread over several of the 16 bins"
+    );
+    repo.not_found.push("bin-targets/absent.txt".into());
+    repo.publish(&sign(
+        &mut ed,
+        &[
+            &keys.root,
+            &keys.targets,
+            &keys.snapshot,
+            &keys.timestamp,
+            &kbin,
+        ],
+    ));
+    repo.finish()
+}
+
+fn root_rotation(base: &Path) -> PathBuf {
+    let keys = TopSigners::new(SoftwareSigner::generate_ed25519);
+    let (k2, k3, t2) = (
+        SoftwareSigner::generate_ed25519(),
+        SoftwareSigner::generate_ed25519(),
+        SoftwareSigner::generate_ed25519(),
+    );
+    let mut ed = keys.editor();
+    let mut repo = OutRepo::new(base, "root-rotation");
+    let e = repo.target("first.txt", b"first\n", Some("targets"));
+    ed.add_target("targets", "first.txt", e).unwrap();
+    repo.publish(&sign(&mut ed, &keys.all()));
+    // v2: root key K1 -> K2, signed by both.
+    ed.set_role_keys(TopRole::Root, vec![key(&k2)], Threshold::ONE)
+        .unwrap();
+    let files = sign(&mut ed, &[&keys.root, &k2, &keys.snapshot, &keys.timestamp]);
+    assert!(files.iter().any(|f| f.role == "root" && f.version == 2));
+    repo.publish(&files);
+    // v3: root 2 of {K2, K3}; timestamp key T1 -> T2.
+    ed.set_role_keys(
+        TopRole::Root,
+        vec![key(&k2), key(&k3)],
+        Threshold::new(2).unwrap(),
+    )
+    .unwrap();
+    ed.set_role_keys(TopRole::Timestamp, vec![key(&t2)], Threshold::ONE)
+        .unwrap();
+    let files = sign(&mut ed, &[&k2, &k3, &keys.snapshot, &t2]);
+    assert!(files.iter().any(|f| f.role == "root" && f.version == 3));
+    repo.publish(&files);
+    // A later signing run: one more target, no root change.
+    let e = repo.target("second/2.txt", b"second\n", Some("targets"));
+    ed.add_target("targets", "second/2.txt", e).unwrap();
+    let files = sign(&mut ed, &[&keys.targets, &keys.snapshot, &t2]);
+    assert!(files.iter().all(|f| f.role != "root"));
+    assert!(files.iter().any(|f| f.role == "targets" && f.version == 2));
+    repo.publish(&files);
+    assert_eq!(repo.root_versions, 3);
+    repo.finish()
+}
+
+fn hash_prefixes(base: &Path) -> PathBuf {
+    let keys = TopSigners::new(SoftwareSigner::generate_ed25519);
+    let kh = SoftwareSigner::generate_ed25519();
+    let mut ed = keys.editor();
+    let mut repo = OutRepo::new(base, "hash-prefixes");
+    // lowercase hex sha256 of the path's UTF-8 bytes
+    let path_hash = |p: &str| TargetEntry::for_data(p.as_bytes()).sha256_hex().unwrap();
+    let mine = "hashed/mine.txt";
+    let prefix = path_hash(mine)[..3].to_owned();
+    let stray = (0..1000)
+        .map(|i| format!("hashed/stray-{i}.txt"))
+        .find(|p| !path_hash(p).starts_with(&prefix[..1]))
+        .unwrap();
+    ed.add_delegation(
+        "targets",
+        DelegatedRole {
+            name: RoleName::delegated(Dialect::TufSpec, "hp").unwrap(),
+            keys: RoleKeys {
+                keyids: vec![key(&kh).key_id()],
+                threshold: Threshold::ONE,
+            },
+            terminating: false,
+            paths: PathSpec::HashPrefixes(vec![prefix]),
+        },
+        vec![key(&kh)],
+    )
+    .unwrap();
+    let e = repo.target(mine, b"mine\n", Some("hp"));
+    ed.add_target("hp", mine, e).unwrap();
+    let e = repo.target(&stray, b"stray\n", None);
+    ed.add_target("hp", &stray, e).unwrap();
+    repo.publish(&sign(
+        &mut ed,
+        &[
+            &keys.root,
+            &keys.targets,
+            &keys.snapshot,
+            &keys.timestamp,
+            &kh,
+        ],
+    ));
+    repo.finish()
+}
+
+#[test]
+fn our_tuf_repositories_verify_in_python_tuf() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let dirs = [
+        simple(base, "ed25519", SoftwareSigner::generate_ed25519),
+        simple(base, "ecdsa-p256", SoftwareSigner::generate_p256),
+        delegations(base),
+        hash_bins(base),
+        root_rotation(base),
+        hash_prefixes(base),
+    ];
+    for dir in &dirs {
+        assert_python_accepts(dir);
+    }
+    // ECDSA signatures are DER, as python-tuf/securesystemslib writes them.
+    let ts = read_json(&base.join("ecdsa-p256/metadata/timestamp.json"));
+    let sig = ts["signatures"][0]["sig"].as_str().unwrap();
+    assert!(sig.starts_with("30"), "DER SEQUENCE expected, got {sig}");
+
+    // One corrupted byte in a target file: python-tuf's download_target must refuse it.
+    let dir = &dirs[0];
+    let entry = TargetEntry::for_data(b"hello from tuf-core\n");
+    let file = consistent_target_file(dir, "hello.txt", &entry).unwrap();
+    let mut data = fs::read(&file).unwrap();
+    data[0] ^= 0x01;
+    fs::write(&file, data).unwrap();
+    let out = python_verify(dir);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "python-tuf accepted a corrupted target:\n{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
