@@ -72,33 +72,45 @@ impl<R: Role> Signed<R> {
                 role: role_name.to_owned(),
                 source,
             })?;
-        let top = Obj::new(&value, role_name, "")?;
-        if let Some(k) = top
-            .map
-            .keys()
-            .find(|k| *k != "signed" && *k != "signatures")
-        {
-            return Err(schema(
-                role_name,
-                k.clone(),
-                "unexpected top-level member (unsigned data)",
-            ));
+        let signatures = {
+            let top = Obj::new(&value, role_name, "")?;
+            if let Some(k) = top
+                .map
+                .keys()
+                .find(|k| *k != "signed" && *k != "signatures")
+            {
+                return Err(schema(
+                    role_name,
+                    k.clone(),
+                    "unexpected top-level member (unsigned data)",
+                ));
+            }
+            let signed = top.req("signed")?;
+            if signed.as_object().is_none() {
+                return Err(top.err("signed", "must be an object"));
+            }
+            let mut signatures = Vec::new();
+            for (i, s) in top.req_array("signatures")?.iter().enumerate() {
+                let so = Obj::new(s, role_name, &format!("signatures[{i}]"))?;
+                signatures.push(RawSignature {
+                    keyid: so.req_str("keyid")?.to_owned(),
+                    method: so.opt_str("method")?.map(str::to_owned),
+                    sig: decode_bytes(dialect, so.req_str("sig")?),
+                });
+            }
+            signatures
+        };
+        // Checked above: the envelope is an object with an object `signed`.
+        let signed = match value {
+            JsonValue::Object(mut top) => top.remove("signed"),
+            _ => None,
         }
-        let signed = top.req("signed")?;
-        if signed.as_object().is_none() {
-            return Err(top.err("signed", "must be an object"));
-        }
-        let mut signatures = Vec::new();
-        for (i, s) in top.req_array("signatures")?.iter().enumerate() {
-            let so = Obj::new(s, role_name, &format!("signatures[{i}]"))?;
-            signatures.push(RawSignature {
-                keyid: so.req_str("keyid")?.to_owned(),
-                method: so.opt_str("method")?.map(str::to_owned),
-                sig: decode_bytes(dialect, so.req_str("sig")?),
-            });
-        }
-        let role = R::parse(dialect, role_name, signed)?;
-        let canonical = json::to_canonical(signed);
+        .ok_or_else(|| schema(role_name, "signed".into(), "must be an object"))?;
+        // The canonical form is at most about as long as the file: reserve it up front
+        // rather than regrow (and copy) a multi-megabyte buffer.
+        let mut canonical = Vec::with_capacity(bytes.len());
+        json::write_canonical(&signed, &mut canonical);
+        let role = R::parse_owned(dialect, role_name, signed)?;
         Ok(Self {
             dialect,
             role_name: role_name.to_owned(),
