@@ -5,6 +5,8 @@
 //! A missing peer is a loud failure, never a skip: these helpers panic with the command
 //! that installs it. They are test-harness code, hence the `clippy::panic` allowances.
 
+pub mod tuf_dir;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

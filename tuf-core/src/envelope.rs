@@ -206,3 +206,31 @@ pub(crate) fn write_envelope(
     out.push(b'}');
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_in_the_file_but_not_in_the_signed_bytes() {
+        // A PEM public key (ECDSA/RSA keyval.public) has newlines.
+        let signed = JsonValue::Object(
+            [(
+                "public".to_owned(),
+                JsonValue::String("-----BEGIN\nAB\tC\u{1}\n-----END".into()),
+            )]
+            .into_iter()
+            .collect(),
+        );
+        let canonical = json::to_canonical(&signed);
+        assert!(canonical.contains(&b'\n'), "canonical JSON writes them raw");
+        for dialect in [Dialect::TufSpec, Dialect::Notary] {
+            let file = write_envelope(dialect, &signed, &[]);
+            assert!(!file.iter().any(|b| *b < 0x20), "{dialect:?}");
+            let parsed = json::parse(&file).unwrap();
+            let back = parsed.as_object().unwrap().get("signed").unwrap();
+            assert_eq!(json::to_canonical(back), canonical, "{dialect:?}");
+        }
+    }
+}

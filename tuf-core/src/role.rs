@@ -32,6 +32,15 @@ pub trait Role: Sized {
     /// [`MetadataError`] for a wrong `_type`, a missing or invalid field.
     fn parse(dialect: Dialect, role: &str, signed: &JsonValue) -> Result<Self, MetadataError>;
 
+    /// As [`Role::parse`] (same result, same errors), consuming the value so that large
+    /// roles can move strings out of it instead of copying them.
+    ///
+    /// # Errors
+    /// As [`Role::parse`].
+    fn parse_owned(dialect: Dialect, role: &str, signed: JsonValue) -> Result<Self, MetadataError> {
+        Self::parse(dialect, role, &signed)
+    }
+
     /// The `signed` object in the dialect (canonicalise it to sign).
     fn to_signed_json(&self, dialect: Dialect) -> JsonValue;
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::common::{parse_hashes, write_hashes, Hashes, Header, KeySet, RoleKeys, RoleKind};
-use super::fields::Obj;
+use super::fields::{decode_bytes, uint, Obj};
 use super::Role;
 use crate::dialect::Dialect;
 use crate::error::MetadataError;
@@ -116,20 +116,13 @@ impl Role for Targets {
         let o = Obj::new(signed, role, "signed")?;
         let header = Header::parse(dialect, RoleKind::Targets, &o)?;
         let t = o.req_obj("targets")?;
-        let mut targets = BTreeMap::new();
+        // Collected in the (sorted, duplicate-free) order of the JSON object, then built in
+        // bulk: no per-insert search in a map of up to 10^5+ entries.
+        let mut targets = Vec::with_capacity(t.map.len());
         for (path, v) in t.map {
-            if path.is_empty() {
-                return Err(t.err(path, "empty target path"));
-            }
-            let e = Obj::new(v, role, &t.field_path(path))?;
-            let entry = TargetEntry {
-                length: e.req_u64("length")?,
-                hashes: parse_hashes(dialect, &e, "hashes")?,
-                custom: e.opt("custom").cloned(),
-                extra: e.extra(&["length", "hashes", "custom"]),
-            };
-            targets.insert(path.clone(), entry);
+            targets.push((path.clone(), target_entry(dialect, role, &t, path, v)?));
         }
+        let targets: BTreeMap<String, TargetEntry> = targets.into_iter().collect();
         let delegations = match o.opt("delegations") {
             None => None,
             Some(v) => Some(parse_delegations(
@@ -143,6 +136,39 @@ impl Role for Targets {
             delegations,
             extra: o.extra(KNOWN),
         })
+    }
+
+    /// Moves target paths and hash names out of `signed` instead of copying them: the
+    /// checks and their order are those of [`Targets::parse`] (header, the `targets` object,
+    /// each entry in order, then the rest).
+    fn parse_owned(
+        dialect: Dialect,
+        role: &str,
+        mut signed: JsonValue,
+    ) -> Result<Self, MetadataError> {
+        {
+            let o = Obj::new(&signed, role, "signed")?;
+            Header::parse(dialect, RoleKind::Targets, &o)?;
+            o.req_obj("targets")?;
+        }
+        let entries = match &mut signed {
+            JsonValue::Object(o) => match o.get_mut("targets") {
+                Some(JsonValue::Object(t)) => std::mem::take(t),
+                _ => JsonObject::new(),
+            },
+            _ => JsonObject::new(),
+        };
+        let empty = JsonValue::Object(JsonObject::new());
+        let t = Obj::new(&empty, role, "signed.targets")?;
+        let mut targets = Vec::with_capacity(entries.len());
+        for (path, v) in entries {
+            let entry = target_entry(dialect, role, &t, &path, &v)?;
+            targets.push((path, entry));
+        }
+        // Everything else, exactly as `parse` reads it (the entries are checked already).
+        let mut out = Self::parse(dialect, role, &signed)?;
+        out.targets = targets.into_iter().collect();
+        Ok(out)
     }
 
     fn to_signed_json(&self, dialect: Dialect) -> JsonValue {
@@ -181,6 +207,62 @@ impl Role for Targets {
     fn header_mut(&mut self) -> &mut Header {
         &mut self.header
     }
+}
+
+const TARGET_ENTRY_KNOWN: [&str; 3] = ["length", "hashes", "custom"];
+
+/// One entry of the `targets` object `t`.
+fn target_entry(
+    dialect: Dialect,
+    role: &str,
+    t: &Obj<'_>,
+    path: &str,
+    v: &JsonValue,
+) -> Result<TargetEntry, MetadataError> {
+    if path.is_empty() {
+        return Err(t.err(path, "empty target path"));
+    }
+    if let Some(entry) = target_entry_fast(dialect, v) {
+        return Ok(entry);
+    }
+    let e = Obj::new(v, role, &t.field_path(path))?;
+    Ok(TargetEntry {
+        length: e.req_u64("length")?,
+        hashes: parse_hashes(dialect, &e, "hashes")?,
+        custom: e.opt("custom").cloned(),
+        extra: e.extra(&TARGET_ENTRY_KNOWN),
+    })
+}
+
+/// A well-formed target entry, read without building error context (paths for messages):
+/// the hot loop of large targets files. `None` whenever anything is off, and the checked
+/// path above then produces the error; for every input this returns `Some`, the checked
+/// path would return the same entry.
+fn target_entry_fast(dialect: Dialect, v: &JsonValue) -> Option<TargetEntry> {
+    let map = v.as_object()?;
+    let length = map.get("length").and_then(uint)?;
+    let h = map.get("hashes")?.as_object()?;
+    if h.is_empty() {
+        return None;
+    }
+    let mut hashes = Hashes::new();
+    for (alg, v) in h {
+        let bytes = decode_bytes(dialect, v.as_str()?)?;
+        if bytes.is_empty() {
+            return None;
+        }
+        hashes.insert(alg.clone(), bytes);
+    }
+    Some(TargetEntry {
+        length,
+        hashes,
+        custom: map.get("custom").cloned(),
+        extra: map
+            .iter()
+            .filter(|(k, _)| !TARGET_ENTRY_KNOWN.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    })
 }
 
 fn parse_delegations(dialect: Dialect, o: &Obj<'_>) -> Result<Delegations, MetadataError> {
@@ -312,4 +394,61 @@ fn write_delegations(dialect: Dialect, d: &Delegations) -> JsonValue {
 
 fn strings(v: &[String]) -> JsonValue {
     JsonValue::Array(v.iter().map(|s| s.as_str().into()).collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod parse_owned_tests {
+    use super::*;
+    use crate::json;
+
+    /// `parse_owned` (the fast path) and `parse` agree on every input, errors included.
+    #[test]
+    fn parse_owned_matches_parse() {
+        let h = "\"sha256\":\"ab01\"";
+        let good = format!("{{\"length\":3,\"hashes\":{{{h}}}}}");
+        let deleg = "\"delegations\":{\"keys\":{},\"roles\":[]}";
+        let head = "\"_type\":\"targets\",\"spec_version\":\"1.0.31\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\"";
+        let cases = [
+            format!("{{{head},\"targets\":{{\"a\":{good},\"b\":{good}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{{\"length\":3,\"hashes\":{{\"sha256\":\"AB01\",\"x\":\"00\"}},\"custom\":{{\"k\":[1]}},\"z\":null}}}},{deleg},\"x-extra\":1}}"),
+            format!("{{{head},\"targets\":{{}}}}"),
+            format!("{{{head},\"targets\":{{\"\":{good}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{good},\"b\":{{\"length\":-1,\"hashes\":{{{h}}}}}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{{\"length\":1,\"hashes\":{{}}}}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{{\"length\":1,\"hashes\":{{\"sha256\":\"abc\"}}}}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{{\"length\":1,\"hashes\":{{\"sha256\":\"\"}}}}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{{\"length\":1,\"hashes\":{{\"sha256\":7}}}}}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":[]}}}}"),
+            format!("{{{head},\"targets\":{{\"a\":{{\"hashes\":{{{h}}}}}}}}}"),
+            // entry error and delegations error: the entry is reported first
+            format!("{{{head},\"targets\":{{\"a\":{{\"length\":\"1\",\"hashes\":{{{h}}}}}}},\"delegations\":7}}"),
+            format!("{{{head},\"targets\":{{\"a\":{good}}},\"delegations\":7}}"),
+            // header error and entry error: the header is reported first
+            "{\"_type\":\"targets\",\"version\":0,\"expires\":\"2030-01-01T00:00:00Z\",\"spec_version\":\"1.0.31\",\"targets\":{\"\":1}}".to_owned(),
+            format!("{{{head},\"targets\":[]}}"),
+            format!("{{{head}}}"),
+            "[]".to_owned(),
+        ];
+        for (i, ok) in [
+            (0, true),
+            (1, true),
+            (2, true),
+            (4, false),
+            (11, false),
+            (12, false),
+        ] {
+            let v = json::parse(cases[i].as_bytes()).unwrap();
+            let r = Targets::parse(Dialect::TufSpec, "targets", &v);
+            assert_eq!(r.is_ok(), ok, "{i}: {r:?}");
+        }
+        for dialect in [Dialect::TufSpec, Dialect::Notary] {
+            for case in &cases {
+                let v = json::parse(case.as_bytes()).unwrap();
+                let a = format!("{:?}", Targets::parse(dialect, "targets", &v));
+                let b = format!("{:?}", Targets::parse_owned(dialect, "targets", v));
+                assert_eq!(a, b, "{dialect:?} {case}");
+            }
+        }
+    }
 }
