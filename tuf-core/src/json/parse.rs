@@ -5,8 +5,6 @@
 //! document says: duplicate object keys, non-integer numbers, `-0`, integers outside
 //! `i64::MIN..=u64::MAX`, invalid UTF-8, lone surrogate escapes and trailing data.
 
-use std::collections::btree_map::Entry;
-
 use super::value::{JsonObject, JsonValue};
 
 /// Resource limits applied while parsing untrusted input.
@@ -273,11 +271,16 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<JsonValue, JsonError> {
         let inner = self.enter(depth)?;
         self.pos += 1; // '{'
-        let mut map = JsonObject::new();
+                       // Members are collected in file order and the map is bulk-built at the end: for the
+                       // usual already-sorted input that is linear, where inserting one by one would cost a
+                       // tree search (and long common-prefix key comparisons) per member.
+        let mut members: Vec<(String, JsonValue)> = Vec::new();
+        let mut offsets: Vec<usize> = Vec::new();
+        let mut sorted = true;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(JsonValue::Object(map));
+            return Ok(JsonValue::Object(JsonObject::new()));
         }
         loop {
             self.skip_ws();
@@ -285,27 +288,24 @@ impl Parser<'_> {
                 return Err(self.unexpected("a string object key"));
             }
             let key_offset = self.pos;
-            let slot = match map.entry(self.string()?) {
-                Entry::Vacant(slot) => slot,
-                Entry::Occupied(dup) => {
-                    return Err(JsonError::DuplicateKey {
-                        key: dup.key().clone(),
-                        offset: key_offset,
-                    })
-                }
-            };
+            let key = self.string()?;
+            if members.last().is_some_and(|(prev, _)| key <= *prev) {
+                sorted = false;
+            }
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return Err(self.unexpected("`:`"));
             }
             self.pos += 1;
-            slot.insert(self.value(inner)?);
+            let value = self.value(inner)?;
+            members.push((key, value));
+            offsets.push(key_offset);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(JsonValue::Object(map));
+                    return finish_object(members, &offsets, sorted);
                 }
                 _ => return Err(self.unexpected("`,` or `}`")),
             }
@@ -466,6 +466,34 @@ impl Parser<'_> {
         }
         Ok(code)
     }
+}
+
+/// Builds an object from its members in file order; a repeated key is an error reported at
+/// its second occurrence (strictly increasing keys, the common case, cannot repeat).
+fn finish_object(
+    members: Vec<(String, JsonValue)>,
+    offsets: &[usize],
+    sorted: bool,
+) -> Result<JsonValue, JsonError> {
+    if !sorted {
+        let mut keys: Vec<(&str, usize)> = members
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.as_str(), i))
+            .collect();
+        keys.sort_unstable();
+        // After sorting, equal keys are adjacent; the later index is the second occurrence.
+        if let Some((key, later)) = keys.windows(2).find_map(|w| match w {
+            [(a, _), (b, j)] if a == b => Some((*b, *j)),
+            _ => None,
+        }) {
+            return Err(JsonError::DuplicateKey {
+                key: key.to_owned(),
+                offset: offsets.get(later).copied().unwrap_or_default(),
+            });
+        }
+    }
+    Ok(JsonValue::Object(members.into_iter().collect()))
 }
 
 #[cfg(test)]
