@@ -493,7 +493,7 @@ impl TrustedSet {
         };
         let parent = self
             .delegator(delegator)
-            .ok_or_else(|| out_of_order_owned(role, "the delegating role is not trusted yet"))?;
+            .ok_or_else(|| out_of_order(role, "the delegating role is not trusted yet"))?;
         let Some(d) = &parent.delegations else {
             return Err(not_delegated());
         };
@@ -524,10 +524,10 @@ impl TrustedSet {
         role_keys: &RoleKeys,
     ) -> Result<Verified<Targets>, UpdateError> {
         let Some(snapshot) = &self.snapshot else {
-            return Err(out_of_order_owned(role, "load the snapshot first"));
+            return Err(out_of_order(role, "load the snapshot first"));
         };
         if !self.snapshot_is_current() {
-            return Err(out_of_order_owned(
+            return Err(out_of_order(
                 role,
                 "the trusted snapshot is not the one the timestamp names",
             ));
@@ -570,10 +570,6 @@ fn out_of_order(role: &str, reason: &'static str) -> UpdateError {
         role: role.to_owned(),
         reason,
     }
-}
-
-fn out_of_order_owned(role: &str, reason: &'static str) -> UpdateError {
-    out_of_order(role, reason)
 }
 
 fn expiry(role: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), UpdateError> {

@@ -119,10 +119,7 @@ impl Role for Root {
     fn parse(dialect: Dialect, role: &str, signed: &JsonValue) -> Result<Self, MetadataError> {
         let o = Obj::new(signed, role, "signed")?;
         let header = Header::parse(dialect, RoleKind::Root, &o)?;
-        let consistent_snapshot = match dialect {
-            Dialect::TufSpec => o.opt_bool("consistent_snapshot")?.unwrap_or(false),
-            Dialect::Notary => o.opt_bool("consistent_snapshot")?.unwrap_or(false),
-        };
+        let consistent_snapshot = o.opt_bool("consistent_snapshot")?.unwrap_or(false);
         let keys = KeySet::parse(dialect, &o.req_obj("keys")?)?;
         let roles_obj = o.req_obj("roles")?;
         if roles_obj.map.len() != 4 {
