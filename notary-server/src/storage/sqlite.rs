@@ -1,0 +1,5 @@
+//! SQLite implementation of [`super::MetadataStore`] (being written).
+
+/// SQLite-backed store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {}

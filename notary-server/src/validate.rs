@@ -1,0 +1,1 @@
+//! Validation of an uploaded publish (being written).
