@@ -151,13 +151,16 @@ pub trait MetadataStore: Send + Sync + 'static {
         change: Option<(u64, String)>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Deletes every file of exactly `gun` (not other GUNs sharing a prefix) and records a
-    /// `deletion` change. Server keys are kept.
+    /// Deletes every file of exactly `gun` (not other GUNs sharing a prefix) and, if any file
+    /// was deleted, records a `deletion` change (version 0, sha256 ""), in one transaction
+    /// (Notary 0.7 writes no record for a GUN that had no files). Server keys are kept.
     fn delete_gun(&self, gun: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Changefeed records, optionally for one GUN. `records > 0`: ids after `change_id`,
-    /// ascending; `records < 0`: the `|records|` ids before `change_id` (or the last ones when
-    /// `change_id < 0`), returned ascending. `|records|` is capped by the caller.
+    /// Changefeed records, optionally for one GUN. `records > 0` and `change_id >= 0`: ids
+    /// after `change_id`, ascending. Backwards when `records < 0` or `change_id < 0` (as in
+    /// Go Notary 0.7): the `|records|` ids before `change_id`, or the last ones when
+    /// `change_id <= 0`, returned ascending. `records = 0` returns nothing (the HTTP layer
+    /// applies its default page size); `|records|` is capped by the caller.
     fn changefeed(
         &self,
         gun: Option<&str>,

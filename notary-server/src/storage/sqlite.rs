@@ -628,3 +628,57 @@ impl MetadataStore for SqliteStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    /// The backstop: a duplicate (gun, role, version) is recognised as a unique violation
+    /// (SQLite extended code 2067), which `insert_file` maps to a version conflict.
+    #[tokio::test]
+    async fn duplicate_row_is_a_unique_violation() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        let insert = "INSERT INTO tuf_files (gun, role, version, sha256, data, created_at) \
+                      VALUES ('g', 'targets', 1, ?1, x'00', ?2)";
+        let sum = sha256_hex(b"\0");
+        sqlx::query(insert)
+            .bind(&sum)
+            .bind(now_text())
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let err = sqlx::query(insert)
+            .bind(&sum)
+            .bind(now_text())
+            .execute(&store.pool)
+            .await
+            .unwrap_err();
+        assert!(is_unique_violation(&err), "{err:?}");
+        let code = err.as_database_error().and_then(|d| d.code());
+        assert_eq!(code.as_deref(), Some("2067"));
+    }
+
+    #[test]
+    fn version_conversions_are_checked() {
+        assert_eq!(
+            to_db_version(u64::try_from(i64::MAX).unwrap()).unwrap(),
+            i64::MAX
+        );
+        assert!(matches!(
+            to_db_version(1 << 63),
+            Err(StoreError::OutOfRange { .. })
+        ));
+        assert!(matches!(from_db_version(-1), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn timestamps_keep_nanoseconds() {
+        let t = Utc::now();
+        let text = timestamp_text(t);
+        assert!(text.ends_with('Z'));
+        assert_eq!(parse_timestamp(&text).unwrap(), t);
+    }
+}
