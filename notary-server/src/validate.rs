@@ -690,3 +690,218 @@ fn live_targets_roles<'b>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use tuf_core::role::{Delegations, Hashes, Header, MetaFile, Threshold};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    fn edge(name: &str, paths: PathSpec) -> DelegatedRole {
+        DelegatedRole {
+            name: RoleName::delegated(Dialect::Notary, name).unwrap(),
+            keys: RoleKeys {
+                keyids: vec![],
+                threshold: Threshold::ONE,
+            },
+            terminating: false,
+            paths,
+        }
+    }
+
+    fn pats(p: &[&str]) -> PathSpec {
+        PathSpec::Patterns(p.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    fn targets_delegating(edges: Vec<DelegatedRole>) -> Targets {
+        Targets {
+            header: Header::new(1, t0()),
+            targets: BTreeMap::new(),
+            delegations: Some(Delegations {
+                keys: KeySet::new(),
+                roles: DelegatedRoles::List(edges),
+            }),
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn roles_and_filenames() {
+        for ok in [
+            "root",
+            "targets",
+            "snapshot",
+            "timestamp",
+            "targets/a",
+            "targets/a/b.c",
+        ] {
+            assert_eq!(check_role(ok).unwrap(), ok);
+            assert_eq!(role_of_filename(&format!("{ok}.json")).as_deref(), Some(ok));
+            assert_eq!(role_of_filename(ok).as_deref(), Some(ok));
+        }
+        for bad in [
+            "",
+            "bogus",
+            "targets/",
+            "targets/../x",
+            "targets/A",
+            "targets//a",
+            "x/targets",
+        ] {
+            assert!(
+                matches!(check_role(bad), Err(ValidationError::InvalidRole(ref r)) if r == bad),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn delegation_paths_must_stay_within_the_edge() {
+        let t = targets_delegating(vec![edge("targets/a/b", pats(&["a/x/", "a/y"]))]);
+        // Reached through an edge allowing "a/": fine; through "" (everything): fine.
+        check_delegations("targets/a", &t, Some(&pats(&["a/"]))).unwrap();
+        check_delegations("targets/a", &t, Some(&pats(&[""]))).unwrap();
+        // Through "a/x/" only: "a/y" escapes.
+        let err = check_delegations("targets/a", &t, Some(&pats(&["a/x/"]))).unwrap_err();
+        assert!(matches!(err, ValidationError::BadTargets(ref m) if m.contains("\"a/y\"")));
+        // Top-level targets is unrestricted.
+        let top = targets_delegating(vec![edge("targets/a", pats(&["anything"]))]);
+        check_delegations("targets", &top, None).unwrap();
+    }
+
+    #[test]
+    fn delegations_must_be_direct_children_without_hash_prefixes() {
+        let grandchild = targets_delegating(vec![edge("targets/a/b", pats(&[""]))]);
+        assert!(check_delegations("targets", &grandchild, None).is_err());
+        let hashed = targets_delegating(vec![edge(
+            "targets/a",
+            PathSpec::HashPrefixes(vec!["ab".into()]),
+        )]);
+        assert!(check_delegations("targets", &hashed, None).is_err());
+        let ok = targets_delegating(vec![edge("targets/a", pats(&[""]))]);
+        assert!(check_delegations("targets/a", &ok, Some(&pats(&[""]))).is_err());
+        check_delegations("targets", &ok, None).unwrap();
+    }
+
+    #[test]
+    fn versions_must_increase_within_the_jump_bound() {
+        let mut pending = Vec::new();
+        check_version("targets", 2, Some(1), Kind::Targets, &mut pending).unwrap();
+        check_version(
+            "targets",
+            MAX_VERSION_JUMP,
+            None,
+            Kind::Targets,
+            &mut pending,
+        )
+        .unwrap();
+        assert!(pending.is_empty());
+        check_version("targets", 1, Some(1), Kind::Targets, &mut pending).unwrap();
+        check_version("snapshot", 0, None, Kind::Snapshot, &mut pending).unwrap();
+        assert_eq!(pending, vec!["targets".to_owned(), "snapshot".to_owned()]);
+        let err = check_version("targets", u64::MAX, Some(1), Kind::Targets, &mut pending);
+        assert!(matches!(err, Err(ValidationError::BadTargets(_))));
+        let err = check_version(
+            "snapshot",
+            MAX_VERSION_JUMP + 2,
+            Some(1),
+            Kind::Snapshot,
+            &mut pending,
+        );
+        assert!(matches!(err, Err(ValidationError::BadSnapshot(_))));
+    }
+
+    #[test]
+    fn snapshot_meta_must_match_length_and_every_supported_hash() {
+        let data = b"targets bytes";
+        let entry = |len: u64, hashes: &[(&str, Vec<u8>)]| MetaFile {
+            version: None,
+            length: Some(len),
+            hashes: hashes
+                .iter()
+                .map(|(a, h)| ((*a).to_owned(), h.clone()))
+                .collect::<Hashes>(),
+        };
+        let sha256 = Sha256::digest(data).to_vec();
+        let sha512 = Sha512::digest(data).to_vec();
+        let snap = |m: MetaFile| Snapshot {
+            header: Header::new(1, t0()),
+            meta: [("targets".to_owned(), m)].into_iter().collect(),
+            extra: Default::default(),
+        };
+        let len = data.len() as u64;
+        let good = snap(entry(
+            len,
+            &[("sha256", sha256.clone()), ("sha512", sha512.clone())],
+        ));
+        check_snapshot_meta(&good, "targets", data).unwrap();
+        assert!(
+            check_snapshot_meta(&good, "root", data).is_err(),
+            "not listed"
+        );
+        assert!(check_snapshot_meta(&good, "targets", b"other").is_err());
+        let bad_len = snap(entry(len + 1, &[("sha256", sha256.clone())]));
+        assert!(check_snapshot_meta(&bad_len, "targets", data).is_err());
+        let one_wrong = snap(entry(len, &[("sha256", sha256), ("sha512", vec![0; 64])]));
+        assert!(check_snapshot_meta(&one_wrong, "targets", data).is_err());
+        let unknown = snap(entry(len, &[("md5", vec![0; 16])]));
+        assert!(check_snapshot_meta(&unknown, "targets", data).is_err());
+    }
+
+    #[test]
+    fn detail_names() {
+        assert_eq!(
+            ValidationError::BadRoot(String::new()).detail_name(),
+            Some("ErrBadRoot")
+        );
+        assert_eq!(
+            ValidationError::BadTargets(String::new()).detail_name(),
+            Some("ErrBadTargets")
+        );
+        assert_eq!(
+            ValidationError::BadSnapshot(String::new()).detail_name(),
+            Some("ErrBadSnapshot")
+        );
+        assert_eq!(
+            ValidationError::BadHierarchy {
+                missing: String::new(),
+                msg: String::new()
+            }
+            .detail_name(),
+            Some("ErrBadHierarchy")
+        );
+        assert_eq!(
+            ValidationError::Version { role: "x".into() }.detail_name(),
+            None
+        );
+        assert_eq!(ValidationError::InvalidRole("x".into()).detail_name(), None);
+    }
+
+    #[test]
+    fn garbage_parts_are_malformed_not_bad() {
+        for bytes in [
+            &b"nope"[..],
+            b"{}",
+            b"{\"signed\":1,\"signatures\":[]}",
+            b"{\"signed\":{},\"signatures\":[{}]}",
+        ] {
+            let err = parse_part::<Targets>("targets", bytes, Kind::Targets).unwrap_err();
+            assert!(
+                matches!(err, ValidationError::MalformedJson { .. }),
+                "{err:?}"
+            );
+        }
+        let err = parse_part::<Targets>(
+            "targets",
+            b"{\"signed\":{},\"signatures\":[]}",
+            Kind::Targets,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ValidationError::BadTargets(_)), "{err:?}");
+    }
+}

@@ -10,13 +10,15 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use notary_server::validate::{
     role_of_filename, validate_upload, HeldKeys, UploadPart, Validated, ValidationError,
 };
+use sha2::{Digest, Sha256};
 use tuf_core::crypto::{method_name, Key, PublicKey, Signer, SoftwareSigner};
 use tuf_core::editor::{notary_root_key, InitialKeys, RepoEditor, SignPlan, SignedFile};
 use tuf_core::envelope::{RawSignature, Signed};
 use tuf_core::json::{self, JsonLimits, JsonObject, JsonValue};
 use tuf_core::name::{Gun, RoleName};
 use tuf_core::role::{
-    DelegatedRole, PathSpec, Role, RoleKeys, Root, TargetEntry, Targets, Threshold, TopRole,
+    DelegatedRole, Hashes, Header, MetaFile, PathSpec, Role, RoleKeys, Root, Snapshot, TargetEntry,
+    Targets, Threshold, TopRole,
 };
 use tuf_core::Dialect;
 
@@ -640,11 +642,10 @@ fn invalid_role_names_are_refused() {
     assert_eq!(role_of_filename("targets/../x"), None);
 }
 
-/// Re-signs `t` with `version` by hand (the editor only ever bumps by one).
-fn targets_with_version(t: &Targets, version: u64, signer: &SoftwareSigner) -> Vec<u8> {
-    let mut t = t.clone();
-    t.header.version = version;
-    let signed = t.to_signed_json(Dialect::Notary);
+/// Signs `role` by hand with one key (the editor only ever bumps versions by one and always
+/// writes a complete snapshot).
+fn sign_by_hand<R: Role>(role: &R, signer: &SoftwareSigner) -> Vec<u8> {
+    let signed = role.to_signed_json(Dialect::Notary);
     let sig = signer
         .sign(&json::to_canonical(&signed))
         .unwrap()
@@ -661,6 +662,71 @@ fn targets_with_version(t: &Targets, version: u64, signer: &SoftwareSigner) -> V
         JsonValue::Array(vec![raw.to_json(Dialect::Notary)]),
     );
     json::to_json(&JsonValue::Object(env))
+}
+
+fn targets_with_version(t: &Targets, version: u64, signer: &SoftwareSigner) -> Vec<u8> {
+    let mut t = t.clone();
+    t.header.version = version;
+    sign_by_hand(&t, signer)
+}
+
+fn meta_of(bytes: &[u8]) -> MetaFile {
+    let mut hashes = Hashes::new();
+    hashes.insert("sha256".into(), Sha256::digest(bytes).to_vec());
+    MetaFile {
+        version: None,
+        length: Some(bytes.len() as u64),
+        hashes,
+    }
+}
+
+#[test]
+fn snapshot_must_list_every_live_delegation_including_stored_ones() {
+    let k = Keys::new();
+    let mut e = editor(&k);
+    e.add_delegation(
+        "targets",
+        delegation("targets/releases", &k.deleg, &[""]),
+        vec![key(&k.deleg)],
+    )
+    .unwrap();
+    let store = sign(&mut e, &k, true);
+    let snapshot_with = |roles: &[&str]| {
+        let snap = Snapshot {
+            header: Header::new(2, now() + Duration::days(30)),
+            meta: roles
+                .iter()
+                .map(|r| ((*r).to_owned(), meta_of(&store[*r])))
+                .collect(),
+            extra: Default::default(),
+        };
+        vec![UploadPart {
+            role: "snapshot".into(),
+            data: sign_by_hand(&snap, &k.snapshot),
+        }]
+    };
+    let err = validate(&store, &k.held(), snapshot_with(&["root", "targets"])).unwrap_err();
+    match err {
+        ValidationError::BadSnapshot(m) => assert!(m.contains("targets/releases"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let err = validate(
+        &store,
+        &k.held(),
+        snapshot_with(&["targets", "targets/releases"]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ValidationError::BadSnapshot(ref m) if m.contains("root")),
+        "{err:?}"
+    );
+    let v = validate(
+        &store,
+        &k.held(),
+        snapshot_with(&["root", "targets", "targets/releases"]),
+    )
+    .unwrap();
+    assert_eq!(roles_of(&v), vec![("snapshot", 2)]);
 }
 
 #[test]
