@@ -3,10 +3,21 @@
 //! Pure: bytes, the stored current bytes, the server's public keys and a reference time in; the
 //! files to store (exactly the uploaded bytes) or a typed refusal out. No I/O, no clock.
 //!
-//! The rules are Go Notary's (`server/handlers/validation.go`), made stricter where the
-//! security notes ask for it: envelopes with unsigned top-level members are refused (C05), an
-//! uploaded root must name a timestamp key the server holds, delegations may not widen the
-//! paths of the edge they were delegated through, version jumps are bounded (C04).
+//! The rules are Go Notary's (`server/handlers/validation.go`), in its order: role names and
+//! strict parsing, root, targets and delegations (shallowest first, parents from the upload or
+//! the store), snapshot (uploaded, or signed by the server if it holds a key the root names).
+//! Versions that are not newer than stored are reported last, as Go's store reports them after
+//! validation. Stricter than Go, as the security notes ask:
+//!
+//! - envelopes with members other than `signed`/`signatures` are refused (C05);
+//! - an uploaded root must name a timestamp key the server holds;
+//! - a delegation may not declare paths outside the paths of the edge it was delegated
+//!   through (Go silently narrows them), delegates only to direct children, and may not use
+//!   path hash prefixes;
+//! - the snapshot must list root, targets and every delegated role reachable after the
+//!   publish (Go checks only the uploaded roles);
+//! - a targets, delegation or snapshot version may not jump more than [`MAX_VERSION_JUMP`]
+//!   past the stored one (C04).
 
 use std::collections::{BTreeMap, BTreeSet};
 
