@@ -55,7 +55,7 @@ pub struct ChangeRecord {
     pub category: String,
 }
 
-/// A server-held private key, sealed (encrypted) by [`crate::keys`]; the store never sees
+/// A server-held private key, sealed (encrypted) by [`crate::vault`]; the store never sees
 /// plaintext key material.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredKey {

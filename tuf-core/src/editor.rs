@@ -767,9 +767,14 @@ fn check_threshold(role: &str, rk: &RoleKeys) -> Result<(), EditError> {
 }
 
 /// Canonicalises `role`, signs it once with each signer whose key one of `authorities`
-/// lists, writes the envelope, and checks the result against every authority with the
-/// client's threshold function.
-fn sign_role<R: Role>(
+/// (key set, role keys) lists, writes the envelope, and checks the result against every
+/// authority with the client's threshold function. The building block of [`RepoEditor::sign`],
+/// public for servers that sign single roles (timestamp, snapshot).
+///
+/// # Errors
+/// [`EditError::Sign`] when a signer fails, [`EditError::WouldNotVerify`] when the result
+/// would not meet an authority's threshold.
+pub fn sign_role<R: Role>(
     dialect: Dialect,
     name: &str,
     role: &R,

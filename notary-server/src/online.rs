@@ -1,0 +1,272 @@
+//! Server-held timestamp and snapshot keys, and the metadata the server signs with them.
+//!
+//! Keys are ed25519 (as Go's local trust service makes them), generated on demand and sealed
+//! by the [`Vault`]. At most one *pending* key (held but not named by the stored root) exists
+//! per GUN and role: `GET <role>.key` returns it rather than minting another on every call.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256, Sha512};
+use tuf_core::crypto::{Key, PublicKey, SoftwareSigner};
+use tuf_core::editor::sign_role;
+use tuf_core::role::{Hashes, Header, MetaFile, Root, Snapshot, Timestamp, TopRole};
+use tuf_core::Dialect;
+use zeroize::Zeroizing;
+
+use crate::storage::{MetadataStore, NewFile, StoreError, StoredKey};
+use crate::vault::{Vault, VaultError};
+
+/// Lifetime of a server-signed snapshot (Go Notary's default: 3 years).
+pub const SNAPSHOT_LIFETIME_DAYS: i64 = 3 * 365;
+/// Lifetime of a server-signed timestamp (Go Notary's default: 14 days).
+pub const TIMESTAMP_LIFETIME_DAYS: i64 = 14;
+/// A timestamp is re-signed once less than this much of its life is left (Go waits until it
+/// has expired, which makes every client fail until the next request re-signs it).
+pub const TIMESTAMP_REFRESH_DAYS: i64 = 7;
+
+/// Failures of server-side signing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OnlineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A sealed key could not be opened.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The server does not hold a key the root names for this role.
+    #[error("the server does not hold the {role} key named in root")]
+    NoKey {
+        /// `timestamp` or `snapshot`.
+        role: &'static str,
+    },
+    /// A stored key is unusable.
+    #[error("stored {role} key is invalid")]
+    BadKey {
+        /// Role.
+        role: &'static str,
+    },
+    /// Signing failed (tuf-core refused to emit).
+    #[error("signing {role}: {reason}")]
+    Sign {
+        /// Role.
+        role: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The Notary key id of a raw ed25519 public key.
+pub fn key_id_of(public: &[u8]) -> Option<String> {
+    let pk = PublicKey::ed25519_from_bytes(public).ok()?;
+    Some(Key::from_public_key(Dialect::Notary, pk).key_id().to_hex())
+}
+
+/// The JSON Go notary-server answers for `GET <role>.key` (note `public` before `private`).
+pub fn key_json(k: &StoredKey) -> String {
+    format!(
+        "{{\"keytype\":\"{}\",\"keyval\":{{\"public\":\"{}\",\"private\":null}}}}",
+        k.algorithm,
+        base64::engine::general_purpose::STANDARD.encode(&k.public)
+    )
+}
+
+/// Whether `root` names `key_id` for `role`.
+fn named(root: Option<&Root>, role: TopRole, key_id: &str) -> bool {
+    root.is_some_and(|r| r.role(role).keyids.iter().any(|id| id.to_hex() == key_id))
+}
+
+fn top_role(role: &str) -> Option<TopRole> {
+    match role {
+        "timestamp" => Some(TopRole::Timestamp),
+        "snapshot" => Some(TopRole::Snapshot),
+        _ => None,
+    }
+}
+
+/// Generates and stores a new key for `gun`/`role`, dropping other pending keys.
+async fn create_key<S: MetadataStore>(
+    store: &S,
+    vault: &Vault,
+    gun: &str,
+    role: &str,
+    root: Option<&Root>,
+    existing: &[StoredKey],
+) -> Result<StoredKey, OnlineError> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
+    let signer = SoftwareSigner::ed25519_from_seed(*seed);
+    let public = match tuf_core::crypto::Signer::public_key(&signer) {
+        PublicKey::Ed25519(vk) => vk.to_bytes().to_vec(),
+        _ => return Err(OnlineError::BadKey { role: "timestamp" }),
+    };
+    let key_id = key_id_of(&public).ok_or(OnlineError::BadKey { role: "timestamp" })?;
+    let key = StoredKey {
+        gun: gun.to_owned(),
+        role: role.to_owned(),
+        key_id,
+        algorithm: "ed25519".into(),
+        public,
+        sealed_private: vault.seal(seed.as_ref())?,
+        created_at: Utc::now(),
+    };
+    let tr = top_role(role);
+    let drop: Vec<String> = existing
+        .iter()
+        .filter(|k| !tr.is_some_and(|r| named(root, r, &k.key_id)))
+        .map(|k| k.key_id.clone())
+        .collect();
+    store.insert_key(key.clone(), drop).await?;
+    Ok(key)
+}
+
+/// `GET <role>.key`: the held key the root names, else the pending one, else a new one.
+pub async fn get_or_create_key<S: MetadataStore>(
+    store: &S,
+    vault: &Vault,
+    gun: &str,
+    role: &str,
+    root: Option<&Root>,
+) -> Result<StoredKey, OnlineError> {
+    let keys = store.keys(gun, role).await?;
+    if let Some(tr) = top_role(role) {
+        if let Some(k) = keys.iter().find(|k| named(root, tr, &k.key_id)) {
+            return Ok(k.clone());
+        }
+        if let Some(k) = keys.iter().find(|k| !named(root, tr, &k.key_id)) {
+            return Ok(k.clone());
+        }
+    }
+    create_key(store, vault, gun, role, root, &keys).await
+}
+
+/// `POST <role>.key`: a new pending key (replacing any other pending one).
+pub async fn rotate_key<S: MetadataStore>(
+    store: &S,
+    vault: &Vault,
+    gun: &str,
+    role: &str,
+    root: Option<&Root>,
+) -> Result<StoredKey, OnlineError> {
+    let keys = store.keys(gun, role).await?;
+    create_key(store, vault, gun, role, root, &keys).await
+}
+
+/// The public keys the server holds for `gun`/`role`.
+pub async fn held_public_keys<S: MetadataStore>(
+    store: &S,
+    gun: &str,
+    role: &str,
+) -> Result<Vec<PublicKey>, OnlineError> {
+    Ok(store
+        .keys(gun, role)
+        .await?
+        .iter()
+        .filter_map(|k| PublicKey::ed25519_from_bytes(&k.public).ok())
+        .collect())
+}
+
+/// A signer for the held key that `root` names for `role`.
+pub async fn signer_for<S: MetadataStore>(
+    store: &S,
+    vault: &Vault,
+    gun: &str,
+    role: TopRole,
+    root: &Root,
+) -> Result<SoftwareSigner, OnlineError> {
+    let name = role.as_str();
+    let label = if role == TopRole::Snapshot {
+        "snapshot"
+    } else {
+        "timestamp"
+    };
+    let keys = store.keys(gun, name).await?;
+    let k = keys
+        .iter()
+        .find(|k| named(Some(root), role, &k.key_id))
+        .ok_or(OnlineError::NoKey { role: label })?;
+    let seed = vault.unseal(&k.sealed_private)?;
+    let seed: [u8; 32] = seed
+        .as_slice()
+        .try_into()
+        .map_err(|_| OnlineError::BadKey { role: label })?;
+    Ok(SoftwareSigner::ed25519_from_seed(seed))
+}
+
+/// What a Notary snapshot/timestamp records about a file: length, sha256 and sha512.
+pub fn meta_for(bytes: &[u8]) -> MetaFile {
+    let mut hashes = Hashes::new();
+    hashes.insert("sha256".into(), Sha256::digest(bytes).to_vec());
+    hashes.insert("sha512".into(), Sha512::digest(bytes).to_vec());
+    MetaFile {
+        version: None,
+        length: u64::try_from(bytes.len()).ok(),
+        hashes,
+    }
+}
+
+/// Signs a new snapshot listing `files` (role -> current bytes: root, targets, delegations).
+pub fn make_snapshot(
+    root: &Root,
+    files: &BTreeMap<String, Vec<u8>>,
+    previous_version: u64,
+    signer: &SoftwareSigner,
+    now: DateTime<Utc>,
+) -> Result<NewFile, OnlineError> {
+    let meta = files
+        .iter()
+        .filter(|(role, _)| {
+            role.as_str() == "root" || role.as_str() == "targets" || role.starts_with("targets/")
+        })
+        .map(|(role, bytes)| (role.clone(), meta_for(bytes)))
+        .collect();
+    let version = previous_version.saturating_add(1);
+    let snapshot = Snapshot {
+        header: Header::new(version, now + Duration::days(SNAPSHOT_LIFETIME_DAYS)),
+        meta,
+        extra: Default::default(),
+    };
+    let auth = [(root.keys.clone(), root.role(TopRole::Snapshot).clone())];
+    let data =
+        sign_role(Dialect::Notary, "snapshot", &snapshot, &[signer], &auth).map_err(|e| {
+            OnlineError::Sign {
+                role: "snapshot",
+                reason: e.to_string(),
+            }
+        })?;
+    Ok(NewFile {
+        role: "snapshot".into(),
+        version,
+        data,
+    })
+}
+
+/// Signs a new timestamp for `snapshot_bytes`.
+pub fn make_timestamp(
+    root: &Root,
+    snapshot_bytes: &[u8],
+    previous_version: u64,
+    signer: &SoftwareSigner,
+    now: DateTime<Utc>,
+) -> Result<NewFile, OnlineError> {
+    let version = previous_version.saturating_add(1);
+    let ts = Timestamp {
+        header: Header::new(version, now + Duration::days(TIMESTAMP_LIFETIME_DAYS)),
+        snapshot: meta_for(snapshot_bytes),
+        extra: Default::default(),
+    };
+    let auth = [(root.keys.clone(), root.role(TopRole::Timestamp).clone())];
+    let data = sign_role(Dialect::Notary, "timestamp", &ts, &[signer], &auth).map_err(|e| {
+        OnlineError::Sign {
+            role: "timestamp",
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(NewFile {
+        role: "timestamp".into(),
+        version,
+        data,
+    })
+}
