@@ -126,9 +126,18 @@ pub fn our_server_bin() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|t| if t.is_absolute() { t } else { repo_root().join(t) })
+        .map(|t| {
+            if t.is_absolute() {
+                t
+            } else {
+                repo_root().join(t)
+            }
+        })
         .unwrap_or_else(|| repo_root().join("target"));
-    candidates.push(target.join("debug").join("notary-server"));
+    let by_env = target.join("debug").join("notary-server");
+    if !candidates.contains(&by_env) {
+        candidates.push(by_env);
+    }
     match candidates.iter().find(|c| c.is_file()) {
         Some(p) => p.clone(),
         None => panic!(
@@ -489,6 +498,7 @@ impl NotaryClient {
     ///
     /// Harness: on a non-zero exit, with the command and everything it printed.
     #[allow(clippy::panic)] // test harness
+    #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
         self.ok_stdin(args, None)
     }
@@ -499,6 +509,7 @@ impl NotaryClient {
     ///
     /// Harness: on a non-zero exit.
     #[allow(clippy::panic)] // test harness
+    #[track_caller]
     pub fn ok_stdin(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.run(args, stdin);
         if out.status != 0 {
@@ -513,6 +524,7 @@ impl NotaryClient {
     ///
     /// Harness: on any other exit code.
     #[allow(clippy::panic)] // test harness
+    #[track_caller]
     pub fn fails(&self, args: &[&str]) -> CmdOutput {
         let out = self.run(args, None);
         if out.status != 1 {
@@ -528,6 +540,7 @@ impl NotaryClient {
     ///
     /// Harness: on a non-zero exit or output that is not the list table.
     #[allow(clippy::panic)] // test harness
+    #[track_caller]
     pub fn list_with(&self, gun: &str, extra: &[&str]) -> Vec<(String, String, u64, String)> {
         let mut args = vec!["list", gun];
         args.extend_from_slice(extra);
@@ -546,6 +559,7 @@ impl NotaryClient {
     /// # Panics
     ///
     /// Harness: see [`Self::list_with`].
+    #[track_caller]
     pub fn list(&self, gun: &str) -> Vec<(String, String, u64, String)> {
         self.list_with(gun, &[])
     }
@@ -605,7 +619,7 @@ pub fn split_columns(line: &str) -> Vec<String> {
         }
         if spaces >= 2 && !current.is_empty() {
             cells.push(std::mem::take(&mut current));
-        } else {
+        } else if !current.is_empty() {
             current.extend(std::iter::repeat_n(' ', spaces));
         }
         spaces = 0;
@@ -850,6 +864,7 @@ mod tests {
             split_columns("NAME      DIGEST    SIZE (BYTES)    ROLE"),
             ["NAME", "DIGEST", "SIZE (BYTES)", "ROLE"]
         );
+        assert_eq!(split_columns("          tmp/      "), ["tmp/"]);
     }
 
     #[test]
