@@ -1,10 +1,12 @@
 //! Shared helpers for the cross-crate tests.
 //!
 //! The interop peers live outside Cargo: python-tuf sits in a venv that
-//! `scripts/setup-python.sh` creates (`scripts/test.sh` runs it before `cargo test`).
+//! `scripts/setup-python.sh` creates (`scripts/test.sh` runs it before `cargo test`); the Go
+//! `notary` CLI and `notary-server` come from the Debian package `notary` ([`notary_cli`]).
 //! A missing peer is a loud failure, never a skip: these helpers panic with the command
 //! that installs it. They are test-harness code, hence the `clippy::panic` allowances.
 
+pub mod notary_cli;
 pub mod tuf_dir;
 
 use std::ffi::OsStr;
