@@ -32,12 +32,18 @@ struct Server {
 }
 
 async fn server() -> Server {
+    server_with(|_| {}).await
+}
+
+async fn server_with(tune: impl FnOnce(&mut AppState)) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("db.sqlite"))
         .await
         .unwrap();
     let vault = Vault::open(&store, "test passphrase 123").await.unwrap();
-    let router = app(AppState::new(store.clone(), vault));
+    let mut state = AppState::new(store.clone(), vault);
+    tune(&mut state);
+    let router = app(state);
     Server {
         router,
         store,
@@ -596,6 +602,130 @@ async fn fixture_bytes_are_served_back_unchanged() {
                     .body,
                 f.data
             );
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_and_broken_multipart_are_refused() {
+    let s = server_with(|st| {
+        st.limits.max_part_bytes = 4096;
+        st.limits.max_parts = 3;
+    })
+    .await;
+    let big = vec![b'{'; 5000];
+    let r = post_files(&s, GUN, &[("root", &big)]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let small: &[u8] = b"{}";
+    let r = post_files(
+        &s,
+        GUN,
+        &[
+            ("root", small),
+            ("targets", small),
+            ("snapshot", small),
+            ("targets/a", small),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Truncated body: no closing boundary.
+    let (ct, mut body) = multipart(&[("root", small)]);
+    body.truncate(body.len() - 10);
+    let req = Request::post(format!("/v2/{GUN}/_trust/tuf/"))
+        .header("content-type", ct)
+        .body(Body::from(body))
+        .unwrap();
+    let r = call(&s, req).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD".to_owned())
+    );
+    // A part without a filename.
+    let body = "--b\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\n{}\r\n--b--\r\n";
+    let req = Request::post(format!("/v2/{GUN}/_trust/tuf/"))
+        .header("content-type", "multipart/form-data; boundary=b")
+        .body(Body::from(body))
+        .unwrap();
+    let r = call(&s, req).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "NO_FILENAME".to_owned())
+    );
+    // A body above the request limit.
+    let s = server_with(|st| st.limits.max_body_bytes = 1024).await;
+    let r = post_files(&s, GUN, &[("root", &big)]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(s.store.current_all(GUN).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_go_clients_cache_matches_what_is_served() {
+    // What the Go client cached for `three-targets` and `delegation` is byte for byte what this
+    // server serves at the URLs that client asks for, so its next update sees no change.
+    for scenario in ["three-targets", "delegation"] {
+        let s = server().await;
+        let dir = fixtures().join(scenario);
+        for name in [
+            "1.root.json",
+            "2.root.json",
+            "targets.json",
+            "targets/releases.json",
+            "snapshot.json",
+            "timestamp.json",
+        ] {
+            let Ok(data) = std::fs::read(dir.join("server").join(name)) else {
+                continue;
+            };
+            let v = tuf_core::json::parse(&data).unwrap();
+            let signed = v.as_object().unwrap()["signed"].as_object().unwrap();
+            let version = signed["version"].as_u64().unwrap();
+            let role = match signed["_type"].as_str().unwrap() {
+                "Root" => "root",
+                "Snapshot" => "snapshot",
+                "Timestamp" => "timestamp",
+                _ if name.starts_with("targets/") => "targets/releases",
+                _ => "targets",
+            };
+            s.store
+                .publish(
+                    GUN,
+                    vec![NewFile {
+                        role: role.into(),
+                        version,
+                        data,
+                    }],
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        let cache = dir.join("client-cache");
+        for (file, url) in [
+            ("root.json", "root.json"),
+            ("timestamp.json", "timestamp.json"),
+            ("snapshot.json", "snapshot.json"),
+            ("targets.json", "targets.json"),
+            ("targets/releases.json", "targets/releases.json"),
+        ] {
+            let Ok(cached) = std::fs::read(cache.join(file)) else {
+                continue;
+            };
+            let served = get(&s, &format!("/v2/{GUN}/_trust/tuf/{url}")).await;
+            assert_eq!(served.status, StatusCode::OK, "{scenario} {url}");
+            assert!(
+                served.body == cached,
+                "{scenario}: {url} differs from the Go client's cache"
+            );
+            let sum = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cached));
+            let role = url.trim_end_matches(".json");
+            let by_sum = get(&s, &format!("/v2/{GUN}/_trust/tuf/{role}.{sum}.json")).await;
+            assert!(by_sum.body == cached, "{scenario}: {role} by checksum");
         }
     }
 }

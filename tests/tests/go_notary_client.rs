@@ -584,7 +584,6 @@ fn e2e_against_go_notary_server() {
 /// Our server: `$NOTARY_SERVER_BIN`, else `notary-server` next to this test binary
 /// (`cargo build -p notary-server` first when running this test crate alone).
 #[test]
-#[ignore = "enabled when notary-server lands"]
 fn e2e_against_our_server() {
     let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
     run_against(&server);
