@@ -716,12 +716,16 @@ async fn a_go_clients_cache_matches_what_is_served() {
             let Ok(cached) = std::fs::read(cache.join(file)) else {
                 continue;
             };
-            let served = get(&s, &format!("/v2/{GUN}/_trust/tuf/{url}")).await;
-            assert_eq!(served.status, StatusCode::OK, "{scenario} {url}");
-            assert!(
-                served.body == cached,
-                "{scenario}: {url} differs from the Go client's cache"
-            );
+            // The current timestamp is only served while fresh (the fixtures' expire on
+            // 2026-12-08 and this server cannot re-sign them), so it is compared by checksum.
+            if url != "timestamp.json" {
+                let served = get(&s, &format!("/v2/{GUN}/_trust/tuf/{url}")).await;
+                assert_eq!(served.status, StatusCode::OK, "{scenario} {url}");
+                assert!(
+                    served.body == cached,
+                    "{scenario}: {url} differs from the Go client's cache"
+                );
+            }
             let sum = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cached));
             let role = url.trim_end_matches(".json");
             let by_sum = get(&s, &format!("/v2/{GUN}/_trust/tuf/{role}.{sum}.json")).await;
