@@ -133,19 +133,28 @@ async fn run(cfg: ServerConfig) -> Result<(), BoxError> {
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|e| format!("TLS certificate/key: {e}"))?;
-            axum_server::bind_rustls(cfg.listen, tls)
-                .handle(handle)
-                .serve(router.into_make_service())
-                .await?;
+            let mut server = axum_server::bind_rustls(cfg.listen, tls).handle(handle);
+            limit_connections(server.http_builder());
+            server.serve(router.into_make_service()).await?;
         }
         None => {
-            axum_server::bind(cfg.listen)
-                .handle(handle)
-                .serve(router.into_make_service())
-                .await?;
+            let mut server = axum_server::bind(cfg.listen).handle(handle);
+            limit_connections(server.http_builder());
+            server.serve(router.into_make_service()).await?;
         }
     }
     Ok(())
+}
+
+/// Per-connection limits: a client must send its request headers within 10 s (slowloris),
+/// with at most 64 headers.
+fn limit_connections(
+    b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+) {
+    b.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .max_headers(64);
 }
 
 async fn shutdown_signal() {
