@@ -244,3 +244,64 @@ fn refuses_to_expose_plain_http_and_wrong_passphrases() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A plain HTTP GET over a TCP socket; returns the status code.
+fn http_status(port: u16, path: &str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn go_json_config_and_graceful_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port().unwrap();
+    let config = dir.path().join("server.json");
+    // Go notary-server's config keys; relative paths are relative to the file.
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"server": {{"http_addr": "127.0.0.1:{port}"}},
+                "trust_service": {{"type": "local"}},
+                "storage": {{"backend": "sqlite3", "db_url": "sqlite:./db/notary.sqlite"}},
+                "logging": {{"level": "info"}}}}"#
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let mut child = start(
+        &[
+            "-config".into(),
+            config.display().to_string(),
+            "--data-dir".into(),
+            data,
+        ],
+        dir.path(),
+    );
+    wait_listening(port, &mut child);
+    assert_eq!(http_status(port, "/v2/"), 200);
+    assert_eq!(http_status(port, "/_notary_server/health"), 200);
+    assert!(
+        dir.path().join("db/notary.sqlite").is_file(),
+        "db_url honoured"
+    );
+
+    // SIGTERM: the server stops cleanly.
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no shutdown within 15 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}
