@@ -204,11 +204,8 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         }
         (Route::Collection(gun), Method::POST) => handlers::publish(&state, &gun, req).await,
         (Route::Collection(gun), Method::DELETE) => handlers::delete(&state, &gun).await,
-        (Route::File(gun, FileRef::Key(role)), Method::GET) => {
-            handlers::get_key(&state, &gun, &role).await
-        }
-        (Route::File(gun, FileRef::Key(role)), Method::POST) => {
-            handlers::rotate_key(&state, &gun, &role).await
+        (Route::File(gun, FileRef::Key(role)), m @ (Method::GET | Method::POST)) => {
+            handlers::key(&state, &gun, &role, m == Method::POST).await
         }
         (Route::File(gun, file), Method::GET) => handlers::get_file(&state, &gun, &file).await,
         _ => Err(ApiError::no_route()),

@@ -141,35 +141,16 @@ async fn resign_timestamp(
     }
 }
 
-/// `GET <role>.key`.
-pub(crate) async fn get_key(state: &AppState, gun: &Gun, role: &str) -> Result<Response, ApiError> {
-    let root = stored_root(state, gun).await?;
-    let k = online::get_or_create_key(
-        &state.store,
-        &state.vault,
-        gun.as_str(),
-        role,
-        root.as_ref(),
-    )
-    .await?;
-    Ok(text_plain(StatusCode::OK, Body::from(online::key_json(&k))))
-}
-
-/// `POST <role>.key`: rotate.
-pub(crate) async fn rotate_key(
+/// `GET <role>.key` (`rotate == false`) and `POST <role>.key` (`rotate == true`).
+pub(crate) async fn key(
     state: &AppState,
     gun: &Gun,
     role: &str,
+    rotate: bool,
 ) -> Result<Response, ApiError> {
     let root = stored_root(state, gun).await?;
-    let k = online::rotate_key(
-        &state.store,
-        &state.vault,
-        gun.as_str(),
-        role,
-        root.as_ref(),
-    )
-    .await?;
+    let (store, vault) = (&state.store, &state.vault);
+    let k = online::server_key(store, vault, gun.as_str(), role, root.as_ref(), rotate).await?;
     Ok(text_plain(StatusCode::OK, Body::from(online::key_json(&k))))
 }
 

@@ -98,11 +98,16 @@ async fn create_key<S: MetadataStore>(
     let mut seed = Zeroizing::new([0u8; 32]);
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
     let signer = SoftwareSigner::ed25519_from_seed(*seed);
+    let label = if role == "snapshot" {
+        "snapshot"
+    } else {
+        "timestamp"
+    };
     let public = match tuf_core::crypto::Signer::public_key(&signer) {
         PublicKey::Ed25519(vk) => vk.to_bytes().to_vec(),
-        _ => return Err(OnlineError::BadKey { role: "timestamp" }),
+        _ => return Err(OnlineError::BadKey { role: label }),
     };
-    let key_id = key_id_of(&public).ok_or(OnlineError::BadKey { role: "timestamp" })?;
+    let key_id = key_id_of(&public).ok_or(OnlineError::BadKey { role: label })?;
     let key = StoredKey {
         gun: gun.to_owned(),
         role: role.to_owned(),
@@ -122,35 +127,24 @@ async fn create_key<S: MetadataStore>(
     Ok(key)
 }
 
-/// `GET <role>.key`: the held key the root names, else the pending one, else a new one.
-pub async fn get_or_create_key<S: MetadataStore>(
+/// The key for `GET <role>.key` (`rotate == false`: the held key the root names, else the
+/// pending one, else a new one) or `POST <role>.key` (`rotate == true`: a new pending key,
+/// replacing any other pending one).
+pub async fn server_key<S: MetadataStore>(
     store: &S,
     vault: &Vault,
     gun: &str,
     role: &str,
     root: Option<&Root>,
+    rotate: bool,
 ) -> Result<StoredKey, OnlineError> {
     let keys = store.keys(gun, role).await?;
-    if let Some(tr) = top_role(role) {
-        if let Some(k) = keys.iter().find(|k| named(root, tr, &k.key_id)) {
-            return Ok(k.clone());
-        }
-        if let Some(k) = keys.iter().find(|k| !named(root, tr, &k.key_id)) {
+    if let (false, Some(tr)) = (rotate, top_role(role)) {
+        let in_use = keys.iter().find(|k| named(root, tr, &k.key_id));
+        if let Some(k) = in_use.or_else(|| keys.iter().find(|k| !named(root, tr, &k.key_id))) {
             return Ok(k.clone());
         }
     }
-    create_key(store, vault, gun, role, root, &keys).await
-}
-
-/// `POST <role>.key`: a new pending key (replacing any other pending one).
-pub async fn rotate_key<S: MetadataStore>(
-    store: &S,
-    vault: &Vault,
-    gun: &str,
-    role: &str,
-    root: Option<&Root>,
-) -> Result<StoredKey, OnlineError> {
-    let keys = store.keys(gun, role).await?;
     create_key(store, vault, gun, role, root, &keys).await
 }
 
