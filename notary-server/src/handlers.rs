@@ -1,6 +1,6 @@
 //! Request handlers for the Notary API routes (see [`crate::path::Route`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tuf_core::envelope::Signed;
 use tuf_core::json::JsonLimits;
 use tuf_core::name::Gun;
-use tuf_core::role::{Root, Targets, Timestamp, TopRole};
+use tuf_core::role::{Root, Timestamp, TopRole};
 use tuf_core::Dialect;
 
 use crate::app::{text_plain, AppState};
@@ -274,35 +274,6 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// Roles reachable from `targets` through delegations, with their current bytes (plus root):
-/// what a server-signed snapshot lists.
-fn snapshot_roles(
-    files: &BTreeMap<String, Vec<u8>>,
-) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
-    let mut out = BTreeMap::new();
-    if let Some(root) = files.get("root") {
-        out.insert("root".to_owned(), root.clone());
-    }
-    let mut seen = BTreeSet::new();
-    let mut queue = vec!["targets".to_owned()];
-    while let Some(role) = queue.pop() {
-        if !seen.insert(role.clone()) {
-            continue;
-        }
-        let Some(bytes) = files.get(&role) else {
-            continue;
-        };
-        let t: Targets = peek(&role, bytes)?;
-        queue.extend(
-            t.delegated_roles()
-                .iter()
-                .map(|d| d.name.as_str().to_owned()),
-        );
-        out.insert(role, bytes.clone());
-    }
-    Ok(out)
-}
-
 /// `POST /v2/<gun>/_trust/tuf/`: validate, add the server's snapshot (if it holds the key) and
 /// timestamp, and store everything in one transaction.
 pub(crate) async fn publish(
@@ -346,7 +317,10 @@ pub(crate) async fn publish(
     if validated.server_signs_snapshot {
         let signer =
             online::signer_for(store, &state.vault, gun.as_str(), TopRole::Snapshot, &root).await?;
-        let listed = snapshot_roles(&merged)?;
+        let listed: BTreeMap<String, Vec<u8>> = std::iter::once("root".to_owned())
+            .chain(validated.live_roles.iter().cloned())
+            .filter_map(|role| merged.get(&role).map(|b| (role, b.clone())))
+            .collect();
         let prev = versions.get("snapshot").copied().unwrap_or(0);
         let snapshot = online::make_snapshot(&root, &listed, prev, &signer, now)?;
         merged.insert("snapshot".into(), snapshot.data.clone());

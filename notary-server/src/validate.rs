@@ -22,7 +22,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256, Sha384, Sha512};
 use tuf_core::crypto::PublicKey;
 use tuf_core::envelope::{Signed, Verified};
 use tuf_core::error::{MetadataError, UpdateError};
@@ -78,6 +77,9 @@ pub struct Validated {
     /// No snapshot was uploaded and the server holds a snapshot key the root names: the
     /// server must generate and sign the snapshot.
     pub server_signs_snapshot: bool,
+    /// `targets` and every delegated role reachable from it after this publish: what a
+    /// snapshot must list besides `root`.
+    pub live_roles: Vec<String>,
 }
 
 /// Why an upload was refused. HTTP mapping: see each variant.
@@ -442,15 +444,6 @@ fn check_delegations(
     Ok(())
 }
 
-fn digest(alg: &str, data: &[u8]) -> Option<Vec<u8>> {
-    match alg {
-        "sha256" => Some(Sha256::digest(data).to_vec()),
-        "sha384" => Some(Sha384::digest(data).to_vec()),
-        "sha512" => Some(Sha512::digest(data).to_vec()),
-        _ => None,
-    }
-}
-
 fn check_snapshot_meta(
     snapshot: &Snapshot,
     role: &str,
@@ -470,7 +463,7 @@ fn check_snapshot_meta(
     }
     let mut supported = 0usize;
     for (alg, expected) in &meta.hashes {
-        if let Some(actual) = digest(alg, data) {
+        if let Some(actual) = tuf_core::target::digest(alg, data) {
             supported += 1;
             if actual != *expected {
                 return Err(bad(format!("snapshot {alg} hash of {role} does not match")));
@@ -597,6 +590,7 @@ pub fn validate_upload(
     }
 
     // 4. Snapshot.
+    let live_roles = live_targets_roles(&verified, &after)?;
     let mut snapshot_file = None;
     let server_signs_snapshot = match snapshot_up {
         Some(signed) => {
@@ -611,9 +605,9 @@ pub fn validate_upload(
                 )));
             }
             check_snapshot_meta(&v, "root", &root.bytes)?;
-            for role in live_targets_roles(&verified, &after)? {
-                let Some(bytes) = after(&role) else { continue };
-                check_snapshot_meta(&v, &role, bytes)?;
+            for role in &live_roles {
+                let Some(bytes) = after(role) else { continue };
+                check_snapshot_meta(&v, role, bytes)?;
             }
             let stored = stored_version::<Snapshot>(current, "snapshot")?;
             check_version("snapshot", version, stored, Kind::Snapshot, &mut pending)?;
@@ -662,6 +656,7 @@ pub fn validate_upload(
         root: root.root,
         root_bytes: root.bytes,
         server_signs_snapshot,
+        live_roles,
     })
 }
 
@@ -838,8 +833,8 @@ mod tests {
                 .map(|(a, h)| ((*a).to_owned(), h.clone()))
                 .collect::<Hashes>(),
         };
-        let sha256 = Sha256::digest(data).to_vec();
-        let sha512 = Sha512::digest(data).to_vec();
+        let sha256 = tuf_core::target::digest("sha256", data).unwrap();
+        let sha512 = tuf_core::target::digest("sha512", data).unwrap();
         let snap = |m: MetaFile| Snapshot {
             header: Header::new(1, t0()),
             meta: [("targets".to_owned(), m)].into_iter().collect(),

@@ -5,8 +5,9 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use crate::error::TargetError;
 use crate::role::{Hashes, TargetEntry};
 
-/// Digest of `data` with a supported algorithm, or `None` if the algorithm is unknown.
-pub(crate) fn digest(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
+/// Digest of `data` with a supported algorithm (`sha256`, `sha384`, `sha512`), or `None` if
+/// the algorithm is unknown.
+pub fn digest(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
     match algorithm {
         "sha256" => Some(Sha256::digest(data).to_vec()),
         "sha384" => Some(Sha384::digest(data).to_vec()),
