@@ -1,0 +1,3 @@
+//! `notary`: a drop-in replacement for the Go `notary` 0.7 CLI.
+
+fn main() {}
