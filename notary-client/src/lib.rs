@@ -1,3 +1,11 @@
 //! `notary-client`: the library behind our `notary` CLI, a drop-in for Go `notary` 0.7.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod changelist;
+pub mod config;
+pub mod keystore;
+pub mod passphrase;
+pub mod remote;
+pub mod trustdir;
+pub mod update;
