@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::crypto::{method_name, self_signed_root_certificate, Key, KeyError, SignError, Signer};
 use crate::dialect::Dialect;
-use crate::envelope::{write_envelope, RawSignature, Signed};
+use crate::envelope::{write_envelope, RawSignature, Signed, Verified};
 use crate::error::{MetadataError, UpdateError};
 use crate::json::{self, JsonLimits};
 use crate::name::Gun;
@@ -260,31 +260,51 @@ impl RepoEditor {
     /// Continues editing a repository a client has verified (every delegated role it loaded
     /// is kept; roles it did not load cannot be edited).
     pub fn from_trusted(set: &TrustedSet) -> Result<Self, EditError> {
-        let dialect = set.config().dialect;
         let targets = set.targets().ok_or_else(|| EditError::UnknownRole {
             role: "targets".into(),
         })?;
+        Ok(Self::resume(
+            set.config().dialect,
+            set.root(),
+            targets,
+            set.delegated_roles()
+                .map(|((_, role), v)| (role.as_str(), v)),
+            set.snapshot(),
+            set.timestamp(),
+        ))
+    }
+
+    /// Continues editing from verified parts (e.g. a collection initialised locally and not
+    /// published yet, whose root and targets were verified against each other).
+    pub fn resume<'a>(
+        dialect: Dialect,
+        root: &Verified<Root>,
+        targets: &Verified<Targets>,
+        delegated: impl IntoIterator<Item = (&'a str, &'a Verified<Targets>)>,
+        snapshot: Option<&Verified<Snapshot>>,
+        timestamp: Option<&Verified<Timestamp>>,
+    ) -> Self {
         let mut published = BTreeMap::new();
-        published.insert("root".to_owned(), set.root().raw_bytes().to_vec());
+        published.insert("root".to_owned(), root.raw_bytes().to_vec());
         published.insert("targets".to_owned(), targets.raw_bytes().to_vec());
-        let mut delegated = BTreeMap::new();
-        for ((_, role), v) in set.delegated_roles() {
-            delegated.insert(role.clone(), (**v).clone());
-            published.insert(role.clone(), v.raw_bytes().to_vec());
+        let mut delegated_roles = BTreeMap::new();
+        for (role, v) in delegated {
+            delegated_roles.insert(role.to_owned(), (**v).clone());
+            published.insert(role.to_owned(), v.raw_bytes().to_vec());
         }
-        Ok(Self {
+        Self {
             dialect,
             lifetimes: Lifetimes::default_for(dialect),
-            root: (**set.root()).clone(),
-            trusted_root: Some((**set.root()).clone()),
+            root: (**root).clone(),
+            trusted_root: Some((**root).clone()),
             targets: (**targets).clone(),
-            delegated,
-            snapshot: set.snapshot().map(|s| (**s).clone()),
-            timestamp: set.timestamp().map(|t| (**t).clone()),
+            delegated: delegated_roles,
+            snapshot: snapshot.map(|s| (**s).clone()),
+            timestamp: timestamp.map(|t| (**t).clone()),
             published,
             dirty: BTreeSet::new(),
             expires_override: BTreeMap::new(),
-        })
+        }
     }
 
     /// Sets the lifetimes used when roles are re-signed.

@@ -320,6 +320,11 @@ impl TrustedSet {
                 });
             }
             if new.header.version == old.header.version {
+                // The trusted copy is kept; it must itself still be fresh (a replayed
+                // same-version timestamp must not freeze the client on an expired one).
+                if check_expiry {
+                    expiry("timestamp", old.header.expires, self.now)?;
+                }
                 return Ok(TimestampUpdate::Unchanged);
             }
             if let (Some(n), Some(o)) = (new.snapshot.version, old.snapshot.version) {
@@ -531,6 +536,9 @@ impl TrustedSet {
                 role,
                 "the trusted snapshot is not the one the timestamp names",
             ));
+        }
+        if let Some(ts) = &self.timestamp {
+            expiry("timestamp", ts.header.expires, self.now)?;
         }
         expiry("snapshot", snapshot.header.expires, self.now)?;
         let meta = snapshot

@@ -292,3 +292,30 @@ fn expiry_and_versions_can_be_set() {
         assert_eq!(f[0].version, 2);
     }
 }
+
+#[test]
+fn an_expired_timestamp_replayed_at_the_same_version_freezes_nothing() {
+    for (d, k) in dialects() {
+        let mut e = editor(d, &k);
+        e.set_expires("timestamp", now() + Duration::days(1));
+        let f = files(&e.sign(&k.all(), now(), SignPlan::default()).unwrap());
+        let later = now() + Duration::days(2);
+        // The client's cached timestamp has expired; the server replays the same version.
+        let mut set = TrustedSet::new(config(d), &f["root"], later).unwrap();
+        set.load_cached_timestamp(&f["timestamp"]).unwrap();
+        let err = set.update_timestamp(&f["timestamp"]).unwrap_err();
+        assert!(
+            matches!(err, UpdateError::Expired { ref role, .. } if role == "timestamp"),
+            "{d:?}: {err}"
+        );
+        // Nor can targets be loaded on the strength of the expired timestamp and a cached,
+        // current snapshot.
+        set.load_cached_snapshot(&f["snapshot"]).unwrap();
+        assert!(set.snapshot_is_current());
+        let err = set.update_targets(&f["targets"]).unwrap_err();
+        assert!(
+            matches!(err, UpdateError::Expired { ref role, .. } if role == "timestamp"),
+            "{d:?}: {err}"
+        );
+    }
+}
