@@ -202,10 +202,7 @@ pub fn parse_bearer_challenge(header: &str) -> Option<BearerChallenge> {
     let mut params: HashMap<String, String> = HashMap::new();
     let mut chars = rest.chars().peekable();
     loop {
-        while chars
-            .peek()
-            .is_some_and(|c| c.is_whitespace() || *c == ',')
-        {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
             chars.next();
         }
         let mut key = String::new();
@@ -885,7 +882,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse_errcode(b"garbage"), RemoteError::Invalid { code, .. } if code == "UNKNOWN"));
+        assert!(
+            matches!(parse_errcode(b"garbage"), RemoteError::Invalid { code, .. } if code == "UNKNOWN")
+        );
     }
 
     #[test]

@@ -420,9 +420,8 @@ fn one_pass(
                 file: file.clone(),
                 source,
             })?;
-        set.update_snapshot(&bytes).map_err(|source| {
-            retryable_if_signature(UpdateFailure::Verify { file, source })
-        })?;
+        set.update_snapshot(&bytes)
+            .map_err(|source| retryable_if_signature(UpdateFailure::Verify { file, source }))?;
     }
 
     // Notary snapshots list root: a different hash means the root changed.
@@ -547,17 +546,12 @@ fn check_pinned(set: &TrustedSet, gun: &Gun, opts: &UpdateOptions) -> Result<(),
     if opts.pinned_root_keys.is_empty() {
         return Ok(());
     }
-    let listed = set
-        .root()
-        .role(TopRole::Root)
-        .keyids
-        .iter()
-        .any(|id| {
-            let hex = id.to_hex();
-            opts.pinned_root_keys
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(&hex))
-        });
+    let listed = set.root().role(TopRole::Root).keyids.iter().any(|id| {
+        let hex = id.to_hex();
+        opts.pinned_root_keys
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&hex))
+    });
     if listed {
         Ok(())
     } else {
@@ -575,9 +569,11 @@ fn from_cache(
     now: DateTime<Utc>,
 ) -> Result<TrustedSet, UpdateFailure> {
     let read = |role: &str| {
-        cache.read(role).ok_or_else(|| UpdateFailure::CachedMissing {
-            role: role.to_owned(),
-        })
+        cache
+            .read(role)
+            .ok_or_else(|| UpdateFailure::CachedMissing {
+                role: role.to_owned(),
+            })
     };
     let invalid = |role: &str| {
         let role = role.to_owned();
