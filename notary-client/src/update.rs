@@ -191,14 +191,14 @@ enum PassError {
     RootChanged { expected: String },
     /// Timestamp or snapshot failed verification (maybe a key rotation): retry after
     /// walking the root chain.
-    Retryable(UpdateFailure),
+    Retryable(Box<UpdateFailure>),
     /// Anything else.
-    Fatal(UpdateFailure),
+    Fatal(Box<UpdateFailure>),
 }
 
 impl From<UpdateFailure> for PassError {
     fn from(f: UpdateFailure) -> Self {
-        PassError::Fatal(f)
+        PassError::Fatal(Box::new(f))
     }
 }
 
@@ -236,10 +236,9 @@ pub fn update(
         });
     }
 
-    let online = remote.ping().map_err(|e| (e.is_unreachable(), e));
-    let result = match online {
+    let result = match remote.ping() {
         Ok(()) => online_update(remote, &*cache, gun, &config, now, opts, cached_root),
-        Err((_, e)) => Err(UpdateFailure::Remote {
+        Err(e) => Err(UpdateFailure::Remote {
             file: "/v2/".into(),
             source: e,
         }),
@@ -312,7 +311,7 @@ fn online_update(
             check_pinned(&set, gun, opts)?;
             return Ok(set);
         }
-        Err(PassError::Fatal(f)) => return Err(f),
+        Err(PassError::Fatal(f)) => return Err(*f),
         Err(e) => e,
     };
     // The root changed (or timestamp/snapshot keys rotated): walk the root chain, once.
@@ -321,7 +320,7 @@ fn online_update(
     if rotations == 0 {
         return Err(match first {
             PassError::RootChanged { expected } => root_mismatch(&set, expected),
-            PassError::Retryable(f) | PassError::Fatal(f) => f,
+            PassError::Retryable(f) | PassError::Fatal(f) => *f,
         });
     }
     check_pinned(&set, gun, opts)?;
@@ -331,7 +330,7 @@ fn online_update(
             let set = new_set()?;
             Err(root_mismatch(&set, expected))
         }
-        Err(PassError::Retryable(f) | PassError::Fatal(f)) => Err(f),
+        Err(PassError::Retryable(f) | PassError::Fatal(f)) => Err(*f),
     }
 }
 
@@ -392,14 +391,15 @@ fn one_pass(
     // check in tuf-core; a replay of the same expired timestamp must not freeze us (W16).
     if let Some(t) = set.timestamp() {
         if t.header.expires <= set.now() {
-            return Err(PassError::Fatal(UpdateFailure::Verify {
+            return Err(UpdateFailure::Verify {
                 file: "timestamp.json".into(),
                 source: UpdateError::Expired {
                     role: "timestamp".into(),
                     expires: t.header.expires,
                     now: set.now(),
                 },
-            }));
+            }
+            .into());
         }
     }
 
@@ -464,8 +464,8 @@ fn retryable_if_signature(f: UpdateFailure) -> PassError {
         UpdateFailure::Verify {
             source: UpdateError::Threshold { .. } | UpdateError::RootCertificate { .. },
             ..
-        } => PassError::Retryable(f),
-        _ => PassError::Fatal(f),
+        } => PassError::Retryable(Box::new(f)),
+        _ => PassError::Fatal(Box::new(f)),
     }
 }
 

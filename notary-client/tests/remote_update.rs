@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
@@ -187,40 +187,64 @@ impl MetadataCache for DirCache {
 }
 
 // ---------------------------------------------------------------------------------------
-// Our real notary-server, in-process on a socket (its own runtime thread)
+// Our real notary-server binary (`cargo build -p notary-server` first), on a free port
 
 struct RealServer {
     url: String,
+    child: std::process::Child,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server_binary() -> PathBuf {
+    // target/<profile>/deps/remote_update-… → target/<profile>/notary-server
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("notary-server");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p notary-server` first",
+        bin.display()
+    );
+    bin
 }
 
 fn real_server() -> RealServer {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db.sqlite");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            use notary_server::storage::SqliteStore;
-            let store = SqliteStore::open(&db).await.unwrap();
-            let vault = notary_server::vault::Vault::open(&store, "test passphrase 123")
-                .await
-                .unwrap();
-            let router = notary_server::app(notary_server::AppState::new(store, vault));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, router).await.unwrap();
-        });
-    });
-    let addr: SocketAddr = rx.recv().unwrap();
-    RealServer {
-        url: format!("http://{addr}"),
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(server_binary())
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .env("NOTARY_SERVER_KEY_PASSPHRASE", "test-passphrase")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = RealServer {
+        url: format!("http://127.0.0.1:{port}"),
+        child,
         _dir: dir,
+    };
+    let probe = quick_remote(&server.url);
+    let deadline = Instant::now() + StdDuration::from_secs(20);
+    while probe.ping().is_err() {
+        assert!(Instant::now() < deadline, "notary-server did not start");
+        std::thread::sleep(StdDuration::from_millis(50));
     }
+    server
 }
 
 fn server_timestamp_key(remote: &Remote) -> PublicKey {
@@ -418,7 +442,8 @@ fn status(code: u16) -> Reply {
 }
 
 type Routes = Arc<Mutex<BTreeMap<String, Reply>>>;
-type Guard = Arc<dyn Fn(&str, &[(String, String)]) -> Option<Reply> + Send + Sync>;
+type GuardFn = dyn Fn(&str, &[(String, String)]) -> Option<Reply> + Send + Sync;
+type Guard = Arc<GuardFn>;
 
 struct Hostile {
     url: String,
@@ -474,12 +499,7 @@ impl Hostile {
     }
 }
 
-fn handle(
-    mut conn: TcpStream,
-    routes: &Routes,
-    served: &Mutex<Vec<String>>,
-    guard: &(dyn Fn(&str, &[(String, String)]) -> Option<Reply> + Send + Sync),
-) {
+fn handle(mut conn: TcpStream, routes: &Routes, served: &Mutex<Vec<String>>, guard: &GuardFn) {
     let mut head = Vec::new();
     let mut b = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
