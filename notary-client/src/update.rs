@@ -324,12 +324,17 @@ fn online_update(
         });
     }
     check_pinned(&set, gun, opts)?;
+    let walked = (
+        sha256_hex(set.root().raw_bytes()),
+        set.root().header.version,
+    );
     match one_pass(remote, cache, gun, set) {
         Ok(set) => Ok(set),
-        Err(PassError::RootChanged { expected }) => {
-            let set = new_set()?;
-            Err(root_mismatch(&set, expected))
-        }
+        Err(PassError::RootChanged { expected }) => Err(UpdateFailure::RootMismatch {
+            expected,
+            got: walked.0,
+            version: walked.1,
+        }),
         Err(PassError::Retryable(f) | PassError::Fatal(f)) => Err(*f),
     }
 }

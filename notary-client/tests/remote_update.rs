@@ -965,3 +965,59 @@ fn token_auth_retries_with_bearer_token() {
     assert!(token_req.contains("account=alice"), "{token_req}");
     assert!(token_req.contains("push%2Cpull"), "{token_req}");
 }
+
+#[test]
+fn hostile_root_chain_is_capped() {
+    let (h, mut p, _first, mut cache) = seeded();
+    for _ in 0..5 {
+        p.editor.touch("root");
+        h.serve(&p.sign());
+    }
+    // Root versions 2..=6 exist; this client applies at most 3 per update.
+    let capped = UpdateOptions {
+        limits: tuf_core::trusted_set::Limits {
+            max_root_rotations: 3,
+            ..Default::default()
+        },
+        ..opts()
+    };
+    let remote = quick_remote(&h.url);
+    let before = cache.clone();
+    let err = update(&remote, &mut cache, &gun(), Utc::now(), &capped).unwrap_err();
+    assert!(
+        matches!(err, UpdateFailure::RootMismatch { version: 4, .. }),
+        "{err:?}"
+    );
+    assert_eq!(cache, before);
+    assert!(!remote
+        .request_log()
+        .iter()
+        .any(|l| l.ends_with("/5.root.json")));
+    // Uncapped, the same client reaches version 6.
+    let out = update(&remote, &mut cache, &gun(), Utc::now(), &opts()).unwrap();
+    assert_eq!(out.set.root().header.version, 6);
+
+    // A root served as an endless body is cut at the root cap.
+    h.tuf("7.root.json", Reply::Endless);
+    p.editor.touch("root");
+    let next = p.sign();
+    h.tuf("timestamp.json", ok(&file(&next, "timestamp").bytes));
+    h.tuf(
+        &format!(
+            "snapshot.{}.json",
+            sha256_hex(&file(&next, "snapshot").bytes)
+        ),
+        ok(&file(&next, "snapshot").bytes),
+    );
+    let err = must_fail(&h, &mut cache, Utc::now());
+    assert!(
+        matches!(
+            &err,
+            UpdateFailure::Remote {
+                source: RemoteError::TooLarge { max: 512_000, .. },
+                file,
+            } if file == "7.root.json"
+        ),
+        "{err:?}"
+    );
+}
