@@ -16,7 +16,8 @@
 //! Changes are ordered by file name. Go's `List` (used by `notary status`) skips files it cannot
 //! parse with a warning, while its iterator (used by `publish`) fails on them; see
 //! [`Changelist::list_lenient`] and [`Changelist::list`]. Indices for `reset -n` count every
-//! non-directory entry, like Go's `Remove`.
+//! non-directory entry, like Go's `Remove`. The only entries ignored are our own leftover
+//! temporary files (`.<name>.<uuid>.tmp`, from an interrupted atomic write).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -209,13 +210,15 @@ impl Changelist {
         let mut names = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io_err("reading directory", &self.dir))?;
-            let is_dir = fs::metadata(entry.path())
-                .map(|m| m.is_dir())
-                .unwrap_or(false);
-            if is_dir {
+            // Go uses Lstat: a symlink is listed as a file.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
             }
-            names.push(entry.file_name().to_string_lossy().into_owned());
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_our_temp_file(&name) {
+                continue;
+            }
+            names.push(name);
         }
         names.sort();
         Ok(names)
@@ -329,6 +332,12 @@ impl Changelist {
         }
         Ok(())
     }
+}
+
+/// Whether `name` is one of the temporary files [`write_private_file`] creates before the
+/// rename (`.<name>.<uuid>.tmp`); a crash can leave one behind and it must not break `publish`.
+fn is_our_temp_file(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
 }
 
 /// The file name Go gives a change: `fmt.Sprintf("%020d_%s.change", UnixNano, uuid)`.

@@ -583,6 +583,9 @@ fn changelist_corrupt_files_strict_and_lenient() {
     assert!(listing.skipped[0]
         .to_string()
         .contains("01000000000000000000_"));
+    // A temporary file left by an interrupted atomic write is ignored.
+    fs::write(cl.dir().join(".x.change.0000.tmp"), b"{trunc").unwrap();
+    assert_eq!(cl.list().unwrap_err().to_string(), err.to_string());
     // Like Go's Remove, indexes count every file (the corrupt one sorts first here).
     cl.remove(&[0]).unwrap();
     assert_eq!(cl.list().unwrap().len(), 2);
@@ -889,6 +892,22 @@ fn we_read_gos_changelist_byte_for_byte() {
             "Unpublished changes for example.com/app:\n\n{}",
             status_table(&changes)
         )
+    );
+
+    // Control characters and other escapes, in a repository of their own (a form feed would
+    // upset Go's tabwriter in `status`).
+    let name = "ctl\u{8}\u{c}\u{1f}\u{7f}\u{2028}\u{2029}\"\\/é";
+    let (ok, _, stderr) = run_go(&bin, tmp.path(), &td, &["add", "example.com/ctl", name, f1]);
+    assert!(ok, "{stderr}");
+    let ctl = Changelist::open(&RepoDir::new(&td, &gun("example.com/ctl"))).unwrap();
+    let files = change_files(ctl.dir());
+    assert_eq!(files.len(), 1);
+    let go_bytes = fs::read(ctl.dir().join(&files[0])).unwrap();
+    let ours = target_change(name, b"hello world v1\n");
+    assert_eq!(ctl.list().unwrap(), vec![ours.clone()]);
+    assert_eq!(
+        String::from_utf8(ours.to_go_json()).unwrap(),
+        String::from_utf8(go_bytes).unwrap()
     );
 
     // And `notary delete` (local) removes exactly what delete_all removes.
