@@ -915,3 +915,55 @@ fn we_read_gos_changelist_byte_for_byte() {
     assert!(!td.join("tuf/example.com/app").exists());
     assert!(td.join("tuf/example.com").exists());
 }
+
+#[test]
+fn go_resolves_trust_dir_like_us() {
+    let Some(bin) = go_notary() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let file = home.path().join("sub/config.json");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    for (trust_dir_in_file, flag) in [
+        ("rel/trust", None),
+        ("~/t", None),
+        ("~", None),
+        ("/abs/../abs2/t", None),
+        ("rel/trust", Some("flag/../dir")),
+    ] {
+        fs::write(
+            &file,
+            format!(
+                r#"{{"trust_dir": "{trust_dir_in_file}", "remote_server": {{"url": "http://127.0.0.1:9"}}}}"#
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(&bin);
+        cmd.env_clear()
+            .env("HOME", home.path())
+            .current_dir(cwd.path())
+            .arg("-D")
+            .arg("-c")
+            .arg(&file);
+        if let Some(d) = flag {
+            cmd.args(["-d", d]);
+        }
+        let out = cmd.args(["key", "list"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let marker = "Using the following trust directory: ";
+        let go_dir = stderr
+            .lines()
+            .find_map(|l| l.split_once(marker).map(|(_, d)| d.trim_end_matches('"')))
+            .unwrap_or_else(|| panic!("no trust dir in {stderr}"));
+        let flags = GlobalFlags {
+            config_file: Some(file.clone()),
+            trust_dir: flag.map(PathBuf::from),
+            ..GlobalFlags::default()
+        };
+        let ours = config::load_with_cwd(&flags, &env_with_home(home.path()), cwd.path()).unwrap();
+        assert_eq!(
+            ours.trust_dir,
+            PathBuf::from(go_dir),
+            "{trust_dir_in_file} {flag:?}"
+        );
+    }
+}
