@@ -644,3 +644,42 @@ fn env_retriever_passphrase_file() {
         .with_passphrase_file(tmp.path().join("missing"))
         .is_err());
 }
+
+#[test]
+fn key_files_parse_with_crlf_and_any_header_order() {
+    let tmp = fixture_trust_dir();
+    let path = tmp.path().join(format!("private/{TARGETS_ID}.key"));
+    let text = fs::read_to_string(&path).unwrap();
+    // role before gun, CRLF line ends.
+    let swapped = text
+        .replace(
+            &format!("gun: {GUN}\nrole: targets\n"),
+            &format!("role: targets\ngun: {GUN}\n"),
+        )
+        .replace('\n', "\r\n");
+    assert_ne!(swapped, text);
+    fs::write(&path, swapped).unwrap();
+    let store = KeyStore::open(tmp.path()).unwrap();
+    let info = store.find("targets", Some(GUN));
+    assert_eq!(info.len(), 1);
+    let (signer, info) = store.load(TARGETS_ID, &mut fixture_env()).unwrap();
+    assert_eq!(info.role, "targets");
+    assert_eq!(info.gun.as_deref(), Some(GUN));
+    assert_eq!(key_id_of(&signer), TARGETS_ID);
+}
+
+#[test]
+fn renamed_key_file_is_rejected() {
+    let tmp = fixture_trust_dir();
+    let private = tmp.path().join("private");
+    let fake = "00".repeat(32);
+    fs::copy(
+        private.join(format!("{ROOT_ID}.key")),
+        private.join(format!("{fake}.key")),
+    )
+    .unwrap();
+    let store = KeyStore::open(tmp.path()).unwrap();
+    let err = store.load(&fake, &mut fixture_env()).unwrap_err();
+    assert!(matches!(err, KeyStoreError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().contains(&fake), "{err}");
+}
