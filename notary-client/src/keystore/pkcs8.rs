@@ -1,8 +1,8 @@
 //! Encrypted PKCS#8 in the form Go `notary` reads and writes, and key decoding.
 
 use pkcs5::pbes2::{EncryptionScheme as Cipher, Kdf, Parameters, Pbkdf2Params, Pbkdf2Prf};
-use pkcs8::der::asn1::OctetStringRef;
-use pkcs8::der::{Decode as _, Encode as _};
+use pkcs8::der::asn1::{AnyRef, OctetStringRef};
+use pkcs8::der::{Decode as _, Encode as _, Reader as _, SliceReader};
 use pkcs8::{AlgorithmIdentifierRef, EncryptedPrivateKeyInfo, ObjectIdentifier, PrivateKeyInfo};
 use rand_core::RngCore as _;
 use tuf_core::crypto::{PublicKey, Signer as _, SoftwareSigner};
@@ -16,10 +16,47 @@ pub const PBKDF2_ITERATIONS: u32 = 200_000;
 /// make us spin for minutes).
 const MAX_READ_ITERATIONS: u32 = 10_000_000;
 /// Go notary's private OID for Ed25519 PKCS#8 keys (`1.3.6.1.4.1.11591.15.1`); the
-/// key is the 64-byte `seed || public` directly in the `privateKey` OCTET STRING.
+/// key is 96 bytes, `public || seed || public` (Go's `ED25519ToPrivateKey` layout),
+/// directly in the `privateKey` OCTET STRING.
 const OID_GO_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11591.15.1");
 /// RFC 8410 Ed25519.
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// id-ecPublicKey.
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// prime256v1 / secp256r1.
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
+/// The parts of a PKCS#8 `PrivateKeyInfo` we use, parsed leniently: Go notary writes
+/// ECDSA keys with version 1 but no `[1]` public key (which strict RFC 5958 parsers,
+/// including the `pkcs8` crate, reject), so version 0 and 1 are both accepted and the
+/// optional trailing fields are skipped.
+struct LenientPki<'a> {
+    algorithm: AlgorithmIdentifierRef<'a>,
+    private_key: &'a [u8],
+}
+
+fn parse_pki(der: &[u8]) -> Result<LenientPki<'_>, KeyStoreError> {
+    let parse = || -> pkcs8::der::Result<LenientPki<'_>> {
+        let mut reader = SliceReader::new(der)?;
+        let pki = reader.sequence(|r| {
+            let version = u8::decode(r)?;
+            if version > 1 {
+                return Err(pkcs8::der::Tag::Integer.value_error());
+            }
+            let algorithm = AlgorithmIdentifierRef::decode(r)?;
+            let private_key = OctetStringRef::decode(r)?.as_bytes();
+            while !r.is_finished() {
+                AnyRef::decode(r)?;
+            }
+            Ok(LenientPki {
+                algorithm,
+                private_key,
+            })
+        })?;
+        reader.finish(pki)
+    };
+    parse().map_err(|e| malformed(format!("not a PKCS#8 PrivateKeyInfo: {e}")))
+}
 
 fn malformed(reason: impl Into<String>) -> KeyStoreError {
     KeyStoreError::Malformed {
@@ -39,8 +76,7 @@ pub fn encrypt_pkcs8(plain_pkcs8_der: &[u8], passphrase: &str) -> Result<Vec<u8>
             reason: "an empty passphrase (private keys are always stored encrypted)".into(),
         });
     }
-    PrivateKeyInfo::from_der(plain_pkcs8_der)
-        .map_err(|e| malformed(format!("not a PKCS#8 PrivateKeyInfo: {e}")))?;
+    parse_pki(plain_pkcs8_der)?;
     let mut salt = [0u8; 8];
     let mut iv = [0u8; 16];
     rand_core::OsRng.fill_bytes(&mut salt);
@@ -119,7 +155,7 @@ pub fn decrypt_pkcs8(der: &[u8], passphrase: &str) -> Result<Zeroizing<Vec<u8>>,
         .len();
     buf.truncate(pt_len);
     // A wrong key yields valid padding about 1 time in 256; the DER check catches those.
-    match PrivateKeyInfo::from_der(&buf) {
+    match parse_pki(&buf) {
         Ok(_) => Ok(buf),
         Err(_) => Err(wrong()),
     }
@@ -128,30 +164,49 @@ pub fn decrypt_pkcs8(der: &[u8], passphrase: &str) -> Result<Zeroizing<Vec<u8>>,
 /// Decodes an unencrypted PKCS#8 `PrivateKeyInfo`: P-256, RFC 8410 Ed25519, or Go
 /// notary's own Ed25519 form.
 pub(crate) fn signer_from_pkcs8(der: &[u8]) -> Result<SoftwareSigner, KeyStoreError> {
-    let info = PrivateKeyInfo::from_der(der)
-        .map_err(|e| malformed(format!("not a PKCS#8 PrivateKeyInfo: {e}")))?;
+    let info = parse_pki(der)?;
+    if info.algorithm.oid == OID_EC_PUBLIC_KEY {
+        let curve = info
+            .algorithm
+            .parameters_oid()
+            .map_err(|_| malformed("EC key without a named curve"))?;
+        if curve != OID_P256 {
+            return Err(KeyStoreError::Unsupported {
+                reason: format!("EC curve {curve} (only P-256)"),
+            });
+        }
+        return signer_from_sec1(info.private_key);
+    }
     if info.algorithm.oid == OID_GO_ED25519 {
+        // Go: `public || seed || public` (96 bytes); also accept `seed || public` and a
+        // bare seed.
         let bytes = info.private_key;
+        let (seed_at, publics): (usize, &[usize]) = match bytes.len() {
+            96 => (32, &[0, 64]),
+            64 => (0, &[32]),
+            32 => (0, &[]),
+            _ => {
+                return Err(malformed(
+                    "Go Ed25519 private key is not 96, 64 or 32 bytes",
+                ))
+            }
+        };
         let seed: [u8; 32] = bytes
-            .get(..32)
+            .get(seed_at..seed_at + 32)
             .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| malformed("Ed25519 private key shorter than 32 bytes"))?;
+            .ok_or_else(|| malformed("Ed25519 private key too short"))?;
         let signer = SoftwareSigner::ed25519_from_seed(seed);
         let mut seed = seed;
         zeroize::Zeroize::zeroize(&mut seed);
-        if bytes.len() == 64 {
-            let public = bytes.get(32..).unwrap_or_default();
-            let matches = match signer.public_key() {
-                PublicKey::Ed25519(vk) => vk.as_bytes().as_slice() == public,
-                _ => false,
-            };
-            if !matches {
+        let PublicKey::Ed25519(vk) = signer.public_key() else {
+            return Err(malformed("Ed25519 seed gave a non-Ed25519 key"));
+        };
+        for &at in publics {
+            if bytes.get(at..at + 32) != Some(vk.as_bytes().as_slice()) {
                 return Err(malformed(
                     "Ed25519 public half does not match the private seed",
                 ));
             }
-        } else if bytes.len() != 32 {
-            return Err(malformed("Ed25519 private key is not 32 or 64 bytes"));
         }
         return Ok(signer);
     }
@@ -172,8 +227,8 @@ pub(crate) fn signer_from_sec1(der: &[u8]) -> Result<SoftwareSigner, KeyStoreErr
 }
 
 /// The unencrypted PKCS#8 that Go notary writes for `signer`: the standard form for
-/// P-256, Go's own OID and 64-byte `seed || public` for Ed25519 (Go cannot read the
-/// RFC 8410 form).
+/// P-256, Go's own OID and 96-byte `public || seed || public` for Ed25519 (Go cannot
+/// read the RFC 8410 form).
 pub(crate) fn go_pkcs8(signer: &SoftwareSigner) -> Result<Zeroizing<Vec<u8>>, KeyStoreError> {
     let std_der = signer.to_pkcs8_der();
     let PublicKey::Ed25519(vk) = signer.public_key() else {
@@ -186,7 +241,8 @@ pub(crate) fn go_pkcs8(signer: &SoftwareSigner) -> Result<Zeroizing<Vec<u8>>, Ke
     }
     let seed = OctetStringRef::from_der(info.private_key)
         .map_err(|e| malformed(format!("Ed25519 seed: {e}")))?;
-    let mut both = Zeroizing::new(Vec::with_capacity(64));
+    let mut both = Zeroizing::new(Vec::with_capacity(96));
+    both.extend_from_slice(vk.as_bytes());
     both.extend_from_slice(seed.as_bytes());
     both.extend_from_slice(vk.as_bytes());
     let go = PrivateKeyInfo {
