@@ -8,5 +8,5 @@ py=$(scripts/setup-python.sh | tail -n 1)
 export NOTARY_RS_PYTHON="$py"
 
 # The Go-client end-to-end tests start the notary-server binary: build it first.
-cargo build --locked -p notary-server --bins
+cargo build --locked -p notary-server -p notary-client --bins
 cargo test --workspace --locked "$@"

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod changelist;
+pub mod cli;
 pub mod config;
 pub mod keystore;
 pub mod passphrase;

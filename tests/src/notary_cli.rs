@@ -102,6 +102,32 @@ pub fn openssl_bin() -> PathBuf {
     }
 }
 
+/// Our `notary` binary: `$NOTARY_RS_BIN`, else `notary` in the target directory next to this
+/// test executable (`cargo build -p notary-client` builds it).
+///
+/// # Panics
+///
+/// Harness: if it does not exist.
+#[allow(clippy::panic)] // test harness: a missing binary must fail the test loudly
+pub fn our_notary_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("NOTARY_RS_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let candidate = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("notary"))
+        .unwrap_or_default();
+    if !candidate.is_file() {
+        panic!(
+            "our notary binary is missing at {} (cargo build -p notary-client, or set NOTARY_RS_BIN)",
+            candidate.display()
+        );
+    }
+    candidate
+}
+
 /// Our `notary-server` binary: `$NOTARY_SERVER_BIN`, else `<target dir>/debug/notary-server`,
 /// where the target dir is the one this test executable was built into (it lives in
 /// `<target>/debug/deps/`), else `$CARGO_TARGET_DIR`, else `<repo>/target`.
@@ -405,6 +431,7 @@ impl fmt::Display for CmdOutput {
 /// temporary directory removed on drop.
 #[derive(Debug)]
 pub struct NotaryClient {
+    bin: PathBuf,
     root: TempDir,
     trust_dir: PathBuf,
     config: PathBuf,
@@ -439,11 +466,18 @@ impl NotaryClient {
         let text = serde_json_string(&trust_dir, server_url)?;
         fs::write(&config, text).map_err(|e| format!("write {}: {e}", config.display()))?;
         Ok(Self {
+            bin: notary_bin(),
             root,
             trust_dir,
             config,
             server_url: server_url.to_owned(),
         })
+    }
+
+    /// Runs later commands with `bin` (e.g. our `notary` instead of Go's) on the same trust
+    /// directory and configuration.
+    pub fn set_bin(&mut self, bin: PathBuf) {
+        self.bin = bin;
     }
 
     /// The trust directory (`-d`).
@@ -473,7 +507,7 @@ impl NotaryClient {
         let mut full: Vec<&str> = vec!["-c", &config];
         full.extend_from_slice(args);
         let command = format!("notary {}", shell_words(args));
-        let mut cmd = Command::new(notary_bin());
+        let mut cmd = Command::new(&self.bin);
         cmd.args(&full)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -1,3 +1,5 @@
 //! `notary`: a drop-in replacement for the Go `notary` 0.7 CLI.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    notary_client::cli::main()
+}

@@ -1,0 +1,170 @@
+//! What every command needs: the resolved configuration, the key store, passphrases, the
+//! trust directory and the remote server.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use tuf_core::crypto::SoftwareSigner;
+use tuf_core::name::{Gun, RoleName};
+use tuf_core::trusted_set::{Limits, TrustedSet};
+
+use super::args::Global;
+use super::commands::Fatal;
+use crate::config::{self, ClientConfig, GlobalFlags};
+use crate::keystore::KeyStore;
+use crate::passphrase::{EnvRetriever, PassphraseRetriever as _};
+use crate::remote::{Remote, RemoteOptions};
+use crate::trustdir::RepoDir;
+use crate::update::{self, MetadataCache, UpdateFailure, UpdateOptions};
+
+/// The [`RoleName`] of a metadata file name (`root`, `targets`, `targets/releases`, ...).
+pub(crate) fn role_name(role: &str) -> Option<RoleName> {
+    match role {
+        "root" => Some(RoleName::root()),
+        "targets" => Some(RoleName::targets()),
+        "snapshot" => Some(RoleName::snapshot()),
+        "timestamp" => Some(RoleName::timestamp()),
+        other => RoleName::delegated(tuf_core::Dialect::Notary, other).ok(),
+    }
+}
+
+/// Command context.
+pub(crate) struct Context {
+    pub(crate) cfg: ClientConfig,
+    pub(crate) keystore: KeyStore,
+    retriever: EnvRetriever,
+}
+
+/// The trust directory's metadata cache for one collection.
+struct DirCache<'a>(&'a RepoDir);
+
+impl MetadataCache for DirCache<'_> {
+    fn read(&self, role: &str) -> Option<Vec<u8>> {
+        self.0.read_metadata(&role_name(role)?).ok().flatten()
+    }
+    fn write(&mut self, role: &str, bytes: &[u8]) -> Result<(), std::io::Error> {
+        let role =
+            role_name(role).ok_or_else(|| std::io::Error::other(format!("invalid role {role}")))?;
+        self.0
+            .write_metadata(&role, bytes)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+/// Why a pull failed.
+#[derive(Debug)]
+pub(crate) enum PullError {
+    /// The remote could not be set up.
+    Setup(String),
+    /// The update failed.
+    Update(Box<UpdateFailure>),
+}
+
+impl PullError {
+    /// The server has no trust data for the collection.
+    pub(crate) fn is_not_found(&self) -> bool {
+        matches!(self, Self::Update(u) if matches!(**u, UpdateFailure::NoTrustData { .. }))
+    }
+}
+
+impl std::fmt::Display for PullError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Setup(m) => f.write_str(m),
+            Self::Update(u) => u.fmt(f),
+        }
+    }
+}
+
+impl Context {
+    pub(crate) fn new(global: &Global) -> Result<Self, Fatal> {
+        let flags = GlobalFlags {
+            config_file: global.config_file.clone(),
+            trust_dir: global.trust_dir.clone(),
+            server: global.server.clone(),
+            tls_ca_cert: global.tls_ca_cert.clone(),
+            tls_cert: global.tls_cert.clone(),
+            tls_key: global.tls_key.clone(),
+        };
+        let env = |k: &str| std::env::var(k).ok();
+        let cfg = config::load(&flags, &env)?;
+        let keystore = KeyStore::open(&cfg.trust_dir)?;
+        let mut retriever = EnvRetriever::from_env();
+        if let Some(p) = &global.passphrase_file {
+            retriever = retriever.with_passphrase_file(p)?;
+        }
+        Ok(Self {
+            cfg,
+            keystore,
+            retriever,
+        })
+    }
+
+    pub(crate) fn repo(&self, gun: &Gun) -> RepoDir {
+        RepoDir::new(&self.cfg.trust_dir, gun)
+    }
+
+    pub(crate) fn keystore_dir(&self) -> PathBuf {
+        self.cfg.trust_dir.join("private")
+    }
+
+    pub(crate) fn remote(&self) -> Result<Remote, Fatal> {
+        let opts = RemoteOptions {
+            root_ca: self.cfg.root_ca.clone(),
+            client_cert: match (&self.cfg.tls_client_cert, &self.cfg.tls_client_key) {
+                (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+                _ => None,
+            },
+            auth: std::env::var("NOTARY_AUTH").ok(),
+            ..RemoteOptions::default()
+        };
+        Ok(Remote::new(&self.cfg.server_url, opts)?)
+    }
+
+    /// A verifying update of `gun` from the server into the trust directory's cache.
+    pub(crate) fn pull(&self, gun: &Gun) -> Result<TrustedSet, PullError> {
+        let remote = self.remote().map_err(|Fatal(m)| PullError::Setup(m))?;
+        let repo = self.repo(gun);
+        let mut cache = DirCache(&repo);
+        let opts = UpdateOptions {
+            limits: Limits::default(),
+            tofu: !self.cfg.trust_pinning.disable_tofu,
+            pinned_root_keys: self
+                .cfg
+                .trust_pinning
+                .certs
+                .get(gun.as_str())
+                .cloned()
+                .unwrap_or_default(),
+            offline_ok: true,
+        };
+        update::update(&remote, &mut cache, gun, Utc::now(), &opts)
+            .map(|outcome| outcome.set)
+            .map_err(|e| PullError::Update(Box::new(e)))
+    }
+
+    pub(crate) fn load_key(&mut self, key_id: &str) -> Result<SoftwareSigner, Fatal> {
+        Ok(self.keystore.load(key_id, &mut self.retriever)?.0)
+    }
+
+    pub(crate) fn save_key(
+        &mut self,
+        signer: &SoftwareSigner,
+        role: &str,
+        gun: Option<&str>,
+    ) -> Result<String, Fatal> {
+        Ok(self
+            .keystore
+            .save_with(signer, role, gun, &mut self.retriever)?)
+    }
+
+    pub(crate) fn encrypted_pem(
+        &mut self,
+        signer: &SoftwareSigner,
+        role: &str,
+    ) -> Result<String, Fatal> {
+        let key_id = crate::keystore::key_id_of(signer);
+        let pass = self.retriever.passphrase(&key_id, role, true, 0)?;
+        Ok(KeyStore::encrypted_pem(signer, role, None, &pass)?)
+    }
+}
