@@ -4,7 +4,9 @@
 mod args;
 mod commands;
 mod context;
+mod keys;
 mod output;
+mod publish;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -103,12 +105,12 @@ pub fn main() -> ExitCode {
         Command::Reset { gun, all, number } => commands::reset(&ctx, &gun, all, &number),
         Command::Delete { gun, remote } => commands::delete(&mut ctx, &gun, remote),
         Command::Key { command } => match command {
-            KeyCommand::List { output } => commands::key_list(&ctx, output == "json"),
+            KeyCommand::List { output } => keys::key_list(&ctx, output == "json"),
             KeyCommand::Generate {
                 algorithm,
                 role,
                 output,
-            } => commands::key_generate(&mut ctx, algorithm.as_deref(), &role, output.as_deref()),
+            } => keys::key_generate(&mut ctx, algorithm.as_deref(), &role, output.as_deref()),
         },
         Command::Version => commands::version(),
     };

@@ -8,10 +8,9 @@ use base64::Engine as _;
 use chrono::Utc;
 use tuf_core::crypto::{Key, PublicKey, Signer, SoftwareSigner};
 use tuf_core::editor::{notary_root_key, InitialKeys, Lifetimes, RepoEditor, SignPlan};
-use tuf_core::envelope::Signed;
 use tuf_core::json::JsonLimits;
-use tuf_core::name::{Gun, RoleName};
-use tuf_core::role::{Hashes, Root, TargetEntry, Targets, TopRole};
+use tuf_core::name::Gun;
+use tuf_core::role::{Hashes, TargetEntry};
 use tuf_core::search::TargetLookup;
 use tuf_core::trusted_set::TrustedSet;
 use tuf_core::Dialect;
@@ -19,7 +18,6 @@ use tuf_core::Dialect;
 use super::context::{role_name, Context};
 use super::output::table;
 use crate::changelist::{self, Action, Change, ChangeKind, Changelist};
-use crate::trustdir::RepoDir;
 
 /// A fatal error, printed as `* fatal: <message>` (exit 1), as Go notary does.
 #[derive(Debug)]
@@ -33,11 +31,11 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 
 type Result<T> = std::result::Result<T, Fatal>;
 
-fn gun(s: &str) -> Result<Gun> {
+pub(super) fn gun(s: &str) -> Result<Gun> {
     Gun::parse(s).map_err(|e| Fatal(e.to_string()))
 }
 
-fn limits() -> JsonLimits {
+pub(super) fn limits() -> JsonLimits {
     JsonLimits {
         max_bytes: 256 << 20,
         max_depth: 64,
@@ -53,7 +51,7 @@ pub fn version() -> Result<String> {
 }
 
 /// The public key the server holds for `role`, as a Notary key.
-fn server_key(ctx: &Context, gun: &Gun, role: &str) -> Result<Key> {
+pub(super) fn server_key(ctx: &Context, gun: &Gun, role: &str) -> Result<Key> {
     let v = ctx.remote()?.get_key(gun.as_str(), role)?;
     let keytype = v["keytype"].as_str().unwrap_or_default();
     let public = v["keyval"]["public"].as_str().unwrap_or_default();
@@ -114,7 +112,7 @@ pub fn init(ctx: &mut Context, gun_s: &str, publish_after: bool) -> Result<Strin
     }
     if publish_after {
         out.push_str(&format!("Auto-publishing changes to {g}\n"));
-        publish_inner(ctx, &g)?;
+        super::publish::publish_changes(ctx, &g)?;
         out.push_str(&format!(
             "Successfully published changes for repository {g}\n"
         ));
@@ -137,7 +135,7 @@ fn stage(
     let mut out = message;
     if publish_after {
         out.push_str(&format!("Auto-publishing changes to {g}\n"));
-        publish_inner(ctx, g)?;
+        super::publish::publish_changes(ctx, g)?;
         out.push_str(&format!(
             "Successfully published changes for repository {g}\n"
         ));
@@ -296,139 +294,11 @@ pub fn reset(ctx: &Context, gun_s: &str, all: bool, numbers: &[usize]) -> Result
 pub fn publish(ctx: &mut Context, gun_s: &str) -> Result<String> {
     let g = gun(gun_s)?;
     let mut out = format!("Pushing changes to {g}\n");
-    publish_inner(ctx, &g)?;
+    super::publish::publish_changes(ctx, &g)?;
     out.push_str(&format!(
         "Successfully published changes for repository {g}\n"
     ));
     Ok(out)
-}
-
-/// The local, not yet published collection `init` wrote, verified against itself.
-fn local_initial(
-    repo: &RepoDir,
-    g: &Gun,
-) -> Result<(
-    tuf_core::envelope::Verified<Root>,
-    tuf_core::envelope::Verified<Targets>,
-)> {
-    let not_init = || {
-        Fatal(format!(
-            "repository {g} has not been initialized (run `notary init {g}`)"
-        ))
-    };
-    let root_bytes = repo
-        .read_metadata(&RoleName::root())?
-        .ok_or_else(not_init)?;
-    let targets_bytes = repo
-        .read_metadata(&RoleName::targets())?
-        .ok_or_else(not_init)?;
-    let root = Signed::<Root>::parse(Dialect::Notary, "root", &root_bytes, &limits())?;
-    let (keys, role) = (
-        root.peek_untrusted().keys.clone(),
-        root.peek_untrusted().role(TopRole::Root).clone(),
-    );
-    let root = root.verify(&keys, &role)?;
-    let targets = Signed::<Targets>::parse(Dialect::Notary, "targets", &targets_bytes, &limits())?
-        .verify(&root.keys, root.role(TopRole::Targets))?;
-    Ok((root, targets))
-}
-
-fn target_entry_from(data: &[u8]) -> Result<TargetEntry> {
-    let t =
-        changelist::parse_target_data(data).map_err(|e| Fatal(format!("corrupt change: {e}")))?;
-    let custom = match t.custom {
-        None => None,
-        Some(v) => Some(tuf_core::json::parse(&serde_json::to_vec(&v)?)?),
-    };
-    Ok(TargetEntry {
-        length: t.length,
-        hashes: t.hashes,
-        custom,
-        extra: Default::default(),
-    })
-}
-
-/// Applies the changelist to the collection, signs with the local keys the roles authorise
-/// and uploads. The server signs the timestamp (and the snapshot when it holds that key).
-fn publish_inner(ctx: &mut Context, g: &Gun) -> Result<()> {
-    let repo = ctx.repo(g);
-    let list = Changelist::open(&repo)?;
-    let changes = list.list()?;
-    let mut extra_upload: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut editor = match ctx.pull(g) {
-        Ok(set) => RepoEditor::from_trusted(&set)?,
-        Err(e) if e.is_not_found() => {
-            let (root, targets) = local_initial(&repo, g)?;
-            extra_upload.push(("root".into(), root.raw_bytes().to_vec()));
-            let mut ed = RepoEditor::resume(Dialect::Notary, &root, &targets, [], None, None);
-            ed.touch("targets");
-            ed
-        }
-        Err(e) => return Err(Fatal(e.to_string())),
-    };
-    for c in &changes {
-        match (c.kind, c.action) {
-            (ChangeKind::Target, Action::Create | Action::Update) => {
-                editor.add_target(&c.scope, &c.path, target_entry_from(&c.data)?)?;
-            }
-            (ChangeKind::Target, Action::Delete) => {
-                editor.remove_target(&c.scope, &c.path)?;
-            }
-            (ChangeKind::Witness, _) => editor.touch(&c.scope),
-            (kind, _) => {
-                return Err(Fatal(format!(
-                    "{kind:?} changes are not supported by this notary yet"
-                )))
-            }
-        }
-    }
-    let root = editor.root().clone();
-    let mut signers: Vec<SoftwareSigner> = Vec::new();
-    let mut scopes: Vec<&str> = vec!["targets"];
-    scopes.extend(
-        changes
-            .iter()
-            .map(|c| c.scope.as_str())
-            .filter(|s| s.starts_with("targets/")),
-    );
-    for scope in scopes {
-        let gun_for = if scope == "targets" {
-            Some(g.as_str())
-        } else {
-            None
-        };
-        for info in ctx.keystore.find(scope, gun_for) {
-            signers.push(ctx.load_key(&info.key_id)?);
-        }
-    }
-    let snapshot_ids: Vec<String> = root
-        .role(TopRole::Snapshot)
-        .keyids
-        .iter()
-        .map(|k| k.to_hex())
-        .collect();
-    let local_snapshot = ctx
-        .keystore
-        .find("snapshot", Some(g.as_str()))
-        .into_iter()
-        .filter(|k| snapshot_ids.contains(&k.key_id))
-        .collect::<Vec<_>>();
-    for info in &local_snapshot {
-        signers.push(ctx.load_key(&info.key_id)?);
-    }
-    let refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
-    let plan = SignPlan {
-        snapshot: !local_snapshot.is_empty(),
-        timestamp: false,
-    };
-    let files = editor.sign(&refs, Utc::now(), plan)?;
-    let mut upload = extra_upload;
-    upload.extend(files.into_iter().map(|f| (f.role, f.bytes)));
-    ctx.remote()?.publish(g.as_str(), &upload)?;
-    list.clear()?;
-    // Refresh the local cache with what the server now serves.
-    let _ = ctx.pull(g);
-    Ok(())
 }
 
 fn all_targets(set: &TrustedSet, roles: &[String]) -> Vec<Vec<String>> {
@@ -549,94 +419,4 @@ pub fn delete(ctx: &mut Context, gun_s: &str, remote: bool) -> Result<String> {
         if remote { "and remote " } else { "" }
     ));
     Ok(out)
-}
-
-/// `notary key list`.
-pub fn key_list(ctx: &Context, json: bool) -> Result<String> {
-    let mut keys = ctx.keystore.list();
-    keys.sort_by(|a, b| {
-        (a.gun.as_deref().unwrap_or(""), &a.role, &a.key_id).cmp(&(
-            b.gun.as_deref().unwrap_or(""),
-            &b.role,
-            &b.key_id,
-        ))
-    });
-    let location = ctx.keystore_dir().display().to_string();
-    if json {
-        let v: Vec<_> = keys
-            .iter()
-            .map(|k| serde_json::json!({"role": k.role, "gun": k.gun, "key_id": k.key_id, "location": location}))
-            .collect();
-        return Ok(serde_json::to_string_pretty(&v)? + "\n");
-    }
-    if keys.is_empty() {
-        return Ok("\nNo signing keys found.\n".into());
-    }
-    let rows: Vec<Vec<String>> = keys
-        .iter()
-        .map(|k| {
-            vec![
-                k.role.clone(),
-                k.gun.clone().unwrap_or_default(),
-                k.key_id.clone(),
-                location.clone(),
-            ]
-        })
-        .collect();
-    Ok(format!(
-        "\n{}",
-        table(&["ROLE", "GUN", "KEY ID", "LOCATION"], &rows)
-    ))
-}
-
-/// `notary key generate [ecdsa] [--role R] [-o PREFIX]`.
-pub fn key_generate(
-    ctx: &mut Context,
-    algorithm: Option<&str>,
-    role: &str,
-    output: Option<&Path>,
-) -> Result<String> {
-    if let Some(a) = algorithm {
-        if !a.eq_ignore_ascii_case("ecdsa") {
-            return Err(Fatal(
-                "Algorithm not allowed, possible values are: ECDSA".into(),
-            ));
-        }
-    }
-    let signer = SoftwareSigner::generate_p256();
-    let key_id = Key::from_public_key(Dialect::Notary, signer.public_key().clone())
-        .key_id()
-        .to_hex();
-    match output {
-        None => {
-            ctx.save_key(&signer, role, None)?;
-            Ok(format!(
-                "Generated new ecdsa {role} key with keyID: {key_id}\n"
-            ))
-        }
-        Some(prefix) => {
-            let base = prefix.display().to_string();
-            std::fs::write(
-                format!("{base}.pem"),
-                crate::keystore::KeyStore::public_pem(&signer, role),
-            )?;
-            let private = ctx.encrypted_pem(&signer, role)?;
-            write_private(Path::new(&format!("{base}-key.pem")), private.as_bytes())?;
-            Ok(format!(
-                "Generated new ecdsa {role} key with keyID: {key_id}\n"
-            ))
-        }
-    }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    Ok(())
 }

@@ -1,0 +1,139 @@
+//! Publishing: apply the changelist to the collection the server has (or the one `init`
+//! wrote locally), sign with the local keys the roles authorise, upload.
+
+use chrono::Utc;
+use tuf_core::crypto::{Signer, SoftwareSigner};
+use tuf_core::editor::{RepoEditor, SignPlan};
+use tuf_core::envelope::{Signed, Verified};
+use tuf_core::name::{Gun, RoleName};
+use tuf_core::role::{Root, TargetEntry, Targets, TopRole};
+use tuf_core::Dialect;
+
+use super::commands::{limits, Fatal};
+use super::context::Context;
+use crate::changelist::{self, Action, ChangeKind, Changelist};
+use crate::trustdir::RepoDir;
+
+type Result<T> = std::result::Result<T, Fatal>;
+
+/// The local, not yet published collection `init` wrote, verified against itself.
+fn local_initial(repo: &RepoDir, g: &Gun) -> Result<(Verified<Root>, Verified<Targets>)> {
+    let not_init = || {
+        Fatal(format!(
+            "repository {g} has not been initialized (run `notary init {g}`)"
+        ))
+    };
+    let root_bytes = repo
+        .read_metadata(&RoleName::root())?
+        .ok_or_else(not_init)?;
+    let targets_bytes = repo
+        .read_metadata(&RoleName::targets())?
+        .ok_or_else(not_init)?;
+    let root = Signed::<Root>::parse(Dialect::Notary, "root", &root_bytes, &limits())?;
+    let (keys, role) = (
+        root.peek_untrusted().keys.clone(),
+        root.peek_untrusted().role(TopRole::Root).clone(),
+    );
+    let root = root.verify(&keys, &role)?;
+    let targets = Signed::<Targets>::parse(Dialect::Notary, "targets", &targets_bytes, &limits())?
+        .verify(&root.keys, root.role(TopRole::Targets))?;
+    Ok((root, targets))
+}
+
+fn target_entry_from(data: &[u8]) -> Result<TargetEntry> {
+    let t =
+        changelist::parse_target_data(data).map_err(|e| Fatal(format!("corrupt change: {e}")))?;
+    let custom = match t.custom {
+        None => None,
+        Some(v) => Some(tuf_core::json::parse(&serde_json::to_vec(&v)?)?),
+    };
+    Ok(TargetEntry {
+        length: t.length,
+        hashes: t.hashes,
+        custom,
+        extra: Default::default(),
+    })
+}
+
+/// Applies the changelist to the collection, signs with the local keys the roles authorise
+/// and uploads. The server signs the timestamp (and the snapshot when it holds that key).
+pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
+    let repo = ctx.repo(g);
+    let list = Changelist::open(&repo)?;
+    let changes = list.list()?;
+    let mut extra_upload: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut editor = match ctx.pull(g) {
+        Ok(set) => RepoEditor::from_trusted(&set)?,
+        Err(e) if e.is_not_found() => {
+            let (root, targets) = local_initial(&repo, g)?;
+            extra_upload.push(("root".into(), root.raw_bytes().to_vec()));
+            let mut ed = RepoEditor::resume(Dialect::Notary, &root, &targets, [], None, None);
+            ed.touch("targets");
+            ed
+        }
+        Err(e) => return Err(Fatal(e.to_string())),
+    };
+    for c in &changes {
+        match (c.kind, c.action) {
+            (ChangeKind::Target, Action::Create | Action::Update) => {
+                editor.add_target(&c.scope, &c.path, target_entry_from(&c.data)?)?;
+            }
+            (ChangeKind::Target, Action::Delete) => {
+                editor.remove_target(&c.scope, &c.path)?;
+            }
+            (ChangeKind::Witness, _) => editor.touch(&c.scope),
+            (kind, _) => {
+                return Err(Fatal(format!(
+                    "{kind:?} changes are not supported by this notary yet"
+                )))
+            }
+        }
+    }
+    let root = editor.root().clone();
+    let mut signers: Vec<SoftwareSigner> = Vec::new();
+    let mut scopes: Vec<&str> = vec!["targets"];
+    scopes.extend(
+        changes
+            .iter()
+            .map(|c| c.scope.as_str())
+            .filter(|s| s.starts_with("targets/")),
+    );
+    for scope in scopes {
+        let gun_for = if scope == "targets" {
+            Some(g.as_str())
+        } else {
+            None
+        };
+        for info in ctx.keystore.find(scope, gun_for) {
+            signers.push(ctx.load_key(&info.key_id)?);
+        }
+    }
+    let snapshot_ids: Vec<String> = root
+        .role(TopRole::Snapshot)
+        .keyids
+        .iter()
+        .map(|k| k.to_hex())
+        .collect();
+    let local_snapshot = ctx
+        .keystore
+        .find("snapshot", Some(g.as_str()))
+        .into_iter()
+        .filter(|k| snapshot_ids.contains(&k.key_id))
+        .collect::<Vec<_>>();
+    for info in &local_snapshot {
+        signers.push(ctx.load_key(&info.key_id)?);
+    }
+    let refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
+    let plan = SignPlan {
+        snapshot: !local_snapshot.is_empty(),
+        timestamp: false,
+    };
+    let files = editor.sign(&refs, Utc::now(), plan)?;
+    let mut upload = extra_upload;
+    upload.extend(files.into_iter().map(|f| (f.role, f.bytes)));
+    ctx.remote()?.publish(g.as_str(), &upload)?;
+    list.clear()?;
+    // Refresh the local cache with what the server now serves.
+    let _ = ctx.pull(g);
+    Ok(())
+}
