@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod context;
+mod delegation;
 mod keys;
 mod output;
 mod publish;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-pub use args::{Cli, Command, Global, KeyCommand};
+pub use args::{Cli, Command, DelegationCommand, Global, KeyCommand};
 use commands::Fatal;
 use context::Context;
 
@@ -111,6 +112,59 @@ pub fn main() -> ExitCode {
                 role,
                 output,
             } => keys::key_generate(&mut ctx, algorithm.as_deref(), &role, output.as_deref()),
+            KeyCommand::Rotate {
+                gun,
+                role,
+                keys: new_keys,
+                legacy,
+                server_managed,
+            } => keys::key_rotate(&mut ctx, &gun, &role, &new_keys, legacy, server_managed),
+            KeyCommand::Import { files, gun, role } => {
+                keys::key_import(&mut ctx, &files, gun.as_deref(), role.as_deref())
+            }
+            KeyCommand::Export {
+                guns,
+                keys: ids,
+                output,
+            } => keys::key_export(&ctx, &guns, &ids, output.as_deref()),
+            KeyCommand::Remove { key_id } => keys::key_remove(&ctx, &key_id),
+            KeyCommand::Passwd { key_id } => keys::key_passwd(&mut ctx, &key_id),
+        },
+        Command::Witness {
+            gun,
+            roles,
+            publish,
+        } => delegation::witness(&mut ctx, &gun, &roles, publish),
+        Command::Delegation { command } => match command {
+            DelegationCommand::List { gun, output } => {
+                delegation::list(&mut ctx, &gun, output == "json")
+            }
+            DelegationCommand::Add {
+                gun,
+                role,
+                key_files,
+                all_paths,
+                paths,
+                publish,
+            } => delegation::add(
+                &mut ctx, &gun, &role, &key_files, all_paths, &paths, publish,
+            ),
+            DelegationCommand::Remove {
+                gun,
+                role,
+                key_ids,
+                all_paths,
+                paths,
+                yes,
+                publish,
+            } => delegation::remove(
+                &mut ctx, &gun, &role, &key_ids, all_paths, &paths, yes, publish,
+            ),
+            DelegationCommand::Purge {
+                gun,
+                keys: ids,
+                publish,
+            } => delegation::purge(&mut ctx, &gun, &ids, publish),
         },
         Command::Version => commands::version(),
     };

@@ -190,6 +190,23 @@ pub enum Command {
         #[arg(long = "remote")]
         remote: bool,
     },
+    /// Marks roles to be re-signed the next time they're published
+    Witness {
+        /// The GUN.
+        gun: String,
+        /// Roles to witness.
+        #[arg(required = true)]
+        roles: Vec<String>,
+        /// Automatically attempt to publish after staging the change.
+        #[arg(short = 'p', long = "publish")]
+        publish: bool,
+    },
+    /// Operates on delegations.
+    Delegation {
+        /// The delegation command.
+        #[command(subcommand)]
+        command: DelegationCommand,
+    },
     /// Operates on keys.
     Key {
         /// The key command.
@@ -198,6 +215,69 @@ pub enum Command {
     },
     /// Print the version number of notary
     Version,
+}
+
+/// `notary delegation` commands.
+#[derive(Debug, Subcommand)]
+pub enum DelegationCommand {
+    /// Lists delegations for the GUN.
+    List {
+        /// The GUN.
+        gun: String,
+        /// Output format: table (default, as Go notary) or json
+        #[arg(long = "output", default_value = "table")]
+        output: String,
+    },
+    /// Adds keys (public key or X.509 certificate PEM files) to a delegation.
+    Add {
+        /// The GUN.
+        gun: String,
+        /// The delegation role (`targets/...`).
+        role: String,
+        /// PEM files with the keys to add.
+        key_files: Vec<PathBuf>,
+        /// Add all paths to this delegation
+        #[arg(long = "all-paths")]
+        all_paths: bool,
+        /// List of paths to add
+        #[arg(long = "paths", value_delimiter = ',')]
+        paths: Vec<String>,
+        /// Automatically attempt to publish after staging the change.
+        #[arg(short = 'p', long = "publish")]
+        publish: bool,
+    },
+    /// Removes key ids (or the whole role) from a delegation.
+    Remove {
+        /// The GUN.
+        gun: String,
+        /// The delegation role.
+        role: String,
+        /// Key ids to remove (none: the whole role).
+        key_ids: Vec<String>,
+        /// Remove all paths from this delegation
+        #[arg(long = "all-paths")]
+        all_paths: bool,
+        /// List of paths to remove
+        #[arg(long = "paths", value_delimiter = ',')]
+        paths: Vec<String>,
+        /// Answer yes to the removal question (no confirmation)
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+        /// Automatically attempt to publish after staging the change.
+        #[arg(short = 'p', long = "publish")]
+        publish: bool,
+    },
+    /// Removes key ids from every delegation role of the GUN.
+    Purge {
+        /// The GUN.
+        gun: String,
+        /// Delegation key IDs to be removed from the GUN
+        #[arg(long = "key", value_delimiter = ',')]
+        keys: Vec<String>,
+        /// Automatically attempt to publish after staging the change.
+        #[arg(short = 'p', long = "publish")]
+        publish: bool,
+    },
 }
 
 /// `notary key` commands.
@@ -220,5 +300,55 @@ pub enum KeyCommand {
         /// (prefix-key.pem) key to, instead of the key store
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+    },
+    /// Rotates a role's key and publishes the change immediately.
+    Rotate {
+        /// The GUN.
+        gun: String,
+        /// The role: root, targets, snapshot or timestamp.
+        role: String,
+        /// New key(s) to rotate to. If not specified, one will be generated.
+        #[arg(short = 'k', long = "key", value_delimiter = ',')]
+        keys: Vec<PathBuf>,
+        /// Number of old version's root roles to sign with to support old clients
+        #[arg(short = 'l', long = "legacy", default_value_t = 0)]
+        legacy: u32,
+        /// Signing and key management will be handled by the remote server
+        #[arg(short = 'r', long = "server-managed")]
+        server_managed: bool,
+    },
+    /// Imports keys from PEM files.
+    Import {
+        /// PEM files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Gun to import key with, if a gun is not already given in a PEM header
+        #[arg(short = 'g', long = "gun")]
+        gun: Option<String>,
+        /// Role to import key with, if a role is not already given in a PEM header
+        #[arg(short = 'r', long = "role")]
+        role: Option<String>,
+    },
+    /// Exports keys (encrypted PEM blocks).
+    Export {
+        /// GUNs for which to export keys
+        #[arg(long = "gun", value_delimiter = ',')]
+        guns: Vec<String>,
+        /// Key IDs to export
+        #[arg(long = "key", value_delimiter = ',')]
+        keys: Vec<String>,
+        /// Filepath to write export output to
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Removes the key with the given key id.
+    Remove {
+        /// The key id.
+        key_id: String,
+    },
+    /// Changes the passphrase of a key.
+    Passwd {
+        /// The key id.
+        key_id: String,
     },
 }

@@ -101,3 +101,49 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)?;
     Ok(())
 }
+
+fn todo_cmd(name: &str) -> Result<String> {
+    Err(Fatal(format!("{name} is not available in this build yet")))
+}
+
+/// `notary key rotate GUN ROLE`.
+pub fn key_rotate(
+    _ctx: &mut Context,
+    _gun: &str,
+    _role: &str,
+    _keys: &[std::path::PathBuf],
+    _legacy: u32,
+    _server_managed: bool,
+) -> Result<String> {
+    todo_cmd("key rotate")
+}
+
+/// `notary key import FILE...`.
+pub fn key_import(
+    _ctx: &mut Context,
+    _files: &[std::path::PathBuf],
+    _gun: Option<&str>,
+    _role: Option<&str>,
+) -> Result<String> {
+    todo_cmd("key import")
+}
+
+/// `notary key export`.
+pub fn key_export(
+    _ctx: &Context,
+    _guns: &[String],
+    _keys: &[String],
+    _output: Option<&Path>,
+) -> Result<String> {
+    todo_cmd("key export")
+}
+
+/// `notary key remove KEYID`.
+pub fn key_remove(_ctx: &Context, _key_id: &str) -> Result<String> {
+    todo_cmd("key remove")
+}
+
+/// `notary key passwd KEYID`.
+pub fn key_passwd(_ctx: &mut Context, _key_id: &str) -> Result<String> {
+    todo_cmd("key passwd")
+}
