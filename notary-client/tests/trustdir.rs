@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Configuration, trust directory and changelist: unit behaviour and interoperability with the
-//! Go `notary` 0.7 binary (`/usr/bin/notary`; required when `CI=true`).
+//! Go `notary` 0.7 binary (`/usr/bin/notary`; required).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -45,17 +45,14 @@ fn mode(p: &Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
-/// The Go binary, `None` (skip) when absent outside CI.
-fn go_notary() -> Option<PathBuf> {
+/// The Go binary; a missing peer fails the test.
+fn go_notary() -> PathBuf {
     let p = PathBuf::from("/usr/bin/notary");
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("Go notary not found at /usr/bin/notary: apt-get install notary");
-    }
-    eprintln!("skipping: /usr/bin/notary not installed (apt-get install notary)");
-    None
+    assert!(
+        p.exists(),
+        "the Go notary 0.7 peer is missing at /usr/bin/notary: apt-get install notary"
+    );
+    p
 }
 
 /// Runs Go notary offline against `trust_dir` with an empty HOME; returns (status, stdout).
@@ -727,7 +724,7 @@ fn status_table_matches_transcript() {
 
 #[test]
 fn go_reads_our_changelist() {
-    let Some(bin) = go_notary() else { return };
+    let bin = go_notary();
     let tmp = tempfile::tempdir().unwrap();
     let td = tmp.path().join("trust");
     let g = gun("localhost:5000/app");
@@ -776,7 +773,7 @@ fn go_reads_our_changelist() {
 
 #[test]
 fn we_read_gos_changelist_byte_for_byte() {
-    let Some(bin) = go_notary() else { return };
+    let bin = go_notary();
     let tmp = tempfile::tempdir().unwrap();
     let td = tmp.path().join("trust");
     let g = gun("example.com/app");
@@ -918,7 +915,7 @@ fn we_read_gos_changelist_byte_for_byte() {
 
 #[test]
 fn go_resolves_trust_dir_like_us() {
-    let Some(bin) = go_notary() else { return };
+    let bin = go_notary();
     let home = tempfile::tempdir().unwrap();
     let cwd = tempfile::tempdir().unwrap();
     let file = home.path().join("sub/config.json");
