@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: starts our notary-server on its embedded default (SQLite in
-# a data directory, loopback, no configuration), then signs and publishes a tag with the Go
-# `notary` client (Debian package; our own client arrives later), lists and verifies it, and
-# shows a tampered artifact being refused. Everything lives in a temporary directory.
+# a data directory, loopback, no configuration), then signs and publishes a tag with our
+# `notary` client (a drop-in for Go notary 0.7), lists and verifies it, and shows a tampered
+# artifact being refused. Everything lives in a temporary directory.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! command -v notary >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
-    echo "installing the Go notary client (Debian package notary)"
+if ! command -v curl >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends notary curl
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends curl
 fi
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --release --locked -p notary-server
+cargo build --release --locked -p notary-server -p notary-client
 bin=$CARGO_TARGET_DIR/release/notary-server
+notary=$CARGO_TARGET_DIR/release/notary
 
 work=$(mktemp -d)
 port=${PORT:-4443}
@@ -40,7 +40,7 @@ JSON
 # Demo-only passphrases; in real use the client prompts for them.
 export NOTARY_ROOT_PASSPHRASE=demo-root-passphrase NOTARY_TARGETS_PASSPHRASE=demo-targets-passphrase
 export NOTARY_SNAPSHOT_PASSPHRASE=demo-snapshot-passphrase
-n() { echo "\$ notary $*" >&2; notary -c "$work/config.json" "$@"; }
+n() { echo "\$ notary $*" >&2; "$notary" -c "$work/config.json" "$@"; }
 
 gun=docker.io/library/demo
 echo "demo image manifest v1" >"$work/manifest"
