@@ -11,7 +11,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use notary_rs_tests::notary_cli::{
-    host_port, parse_table, start_our_server, GoNotaryServer, NotaryClient, ServerUnderTest,
+    host_port, notary_bin, parse_table, start_our_server, GoNotaryServer, NotaryClient,
+    ServerUnderTest,
 };
 use sha2::{Digest, Sha256};
 
@@ -141,8 +142,8 @@ fn roles_in_key_list(c: &NotaryClient) -> Vec<String> {
 }
 
 /// A brand-new trust directory (trust on first use) lists the same targets.
-fn assert_fresh_client_lists(server_url: &str, expected: &[Row], after: &str) {
-    let fresh = NotaryClient::new(server_url);
+fn assert_fresh_client_lists(server_url: &str, bin: &Path, expected: &[Row], after: &str) {
+    let fresh = client(server_url, bin);
     assert_eq!(
         fresh.list(GUN),
         expected,
@@ -150,10 +151,17 @@ fn assert_fresh_client_lists(server_url: &str, expected: &[Row], after: &str) {
     );
 }
 
-/// The whole scenario against the server at `server_url`.
-fn e2e_scenario(server_url: &str) {
+/// A client with a fresh trust dir running the `notary` binary `bin`.
+fn client(server_url: &str, bin: &Path) -> NotaryClient {
+    let mut c = NotaryClient::new(server_url);
+    c.set_bin(bin.to_path_buf());
+    c
+}
+
+/// The whole scenario against the server at `server_url`, with the `notary` binary `bin`.
+fn e2e_scenario(server_url: &str, bin: &Path) {
     let started = Instant::now();
-    let a = NotaryClient::new(server_url);
+    let a = client(server_url, bin);
     let dir = a.scratch();
     let not_found = |gun: &str| {
         format!(
@@ -229,7 +237,7 @@ fn e2e_scenario(server_url: &str) {
     assert_eq!(a.list(GUN), rows(&[&v1, &v2, &latest]));
 
     // the custom data made the round trip through the server
-    let fresh = NotaryClient::new(server_url);
+    let fresh = client(server_url, bin);
     assert_eq!(fresh.list(GUN), rows(&[&v1, &v2, &latest]));
     let targets_json = fresh
         .trust_dir()
@@ -458,10 +466,10 @@ fn e2e_scenario(server_url: &str) {
         ["targets/releases"]
     );
     assert_eq!(a.list(GUN), expected);
-    assert_fresh_client_lists(server_url, &expected, "the delegation changes");
+    assert_fresh_client_lists(server_url, bin, &expected, "the delegation changes");
 
     // a client that trusted the repository before any key rotation
-    let old = NotaryClient::new(server_url);
+    let old = client(server_url, bin);
     assert_eq!(old.list(GUN), expected);
 
     // --- 6. key rotations; a fresh trust dir (TOFU) after each ------------------------
@@ -474,7 +482,12 @@ fn e2e_scenario(server_url: &str) {
         ["root", "targets", "targets/releases"],
         "the snapshot key moved to the server"
     );
-    assert_fresh_client_lists(server_url, &expected, "rotating snapshot to the server");
+    assert_fresh_client_lists(
+        server_url,
+        bin,
+        &expected,
+        "rotating snapshot to the server",
+    );
 
     let out = a.fails(&["key", "rotate", GUN, "timestamp"]);
     assert_eq!(
@@ -485,11 +498,11 @@ fn e2e_scenario(server_url: &str) {
         a.ok(&["key", "rotate", GUN, "timestamp", "-r"]),
         rotated("timestamp")
     );
-    assert_fresh_client_lists(server_url, &expected, "rotating the timestamp key");
+    assert_fresh_client_lists(server_url, bin, &expected, "rotating the timestamp key");
 
     assert_eq!(a.ok(&["key", "rotate", GUN, "targets"]), rotated("targets"));
     assert_eq!(a.list(GUN), expected);
-    assert_fresh_client_lists(server_url, &expected, "rotating the targets key");
+    assert_fresh_client_lists(server_url, bin, &expected, "rotating the targets key");
 
     let prompt = "Warning: you are about to rotate your root key.\n\n\
                   You must use your old key to sign this root rotation.\n\
@@ -508,7 +521,7 @@ fn e2e_scenario(server_url: &str) {
             "root rotation {round}"
         );
         assert_eq!(a.list(GUN), expected);
-        assert_fresh_client_lists(server_url, &expected, "rotating the root key");
+        assert_fresh_client_lists(server_url, bin, &expected, "rotating the root key");
     }
     assert_eq!(
         roles_in_key_list(&a),
@@ -543,10 +556,10 @@ fn e2e_scenario(server_url: &str) {
     );
     let out = a.fails(&["list", GUN]);
     assert_eq!(out.stdout.trim(), not_found(GUN), "{out}");
-    let out = NotaryClient::new(server_url).fails(&["list", GUN]);
+    let out = client(server_url, bin).fails(&["list", GUN]);
     assert_eq!(out.stdout.trim(), not_found(GUN), "fresh client: {out}");
     assert_eq!(
-        NotaryClient::new(server_url).list(OTHER),
+        client(server_url, bin).list(OTHER),
         rows(&[&t1]),
         "deleting {GUN} leaves {OTHER} alone"
     );
@@ -558,8 +571,8 @@ fn e2e_scenario(server_url: &str) {
 }
 
 /// Runs the scenario; on failure, prints the server's log before re-raising the panic.
-fn run_against(server: &ServerUnderTest) {
-    let result = std::panic::catch_unwind(|| e2e_scenario(&server.url));
+fn run_against(server: &ServerUnderTest, bin: &Path) {
+    let result = std::panic::catch_unwind(|| e2e_scenario(&server.url, bin));
     if let Err(panic) = result {
         eprintln!(
             "=== log of {} ({}) ===\n{}",
@@ -574,7 +587,7 @@ fn run_against(server: &ServerUnderTest) {
 #[test]
 fn e2e_against_go_notary_server() {
     let server = GoNotaryServer::start().unwrap_or_else(|e| panic!("{e}"));
-    run_against(server.server());
+    run_against(server.server(), &notary_bin());
 }
 
 /// Our server: `$NOTARY_SERVER_BIN`, else `notary-server` next to this test binary
@@ -582,5 +595,5 @@ fn e2e_against_go_notary_server() {
 #[test]
 fn e2e_against_our_server() {
     let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
-    run_against(&server);
+    run_against(&server, &notary_bin());
 }
