@@ -248,3 +248,74 @@ fn our_delegations_against_our_server() {
     let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
     scenario(&server);
 }
+
+/// Changes staged by one client and published by the other, in one trust directory: the
+/// changelist payloads (`TUFDelegation`) must be understood both ways.
+fn mixed(url: &str) {
+    // Ours stages, Go publishes.
+    let mut c = ours(url);
+    c.ok(&["init", GUN, "-p"]);
+    let (pem, id) = delegation_key(&c, "targets/releases", "releases");
+    let cert = c.self_signed_cert("targets/qa", "qa");
+    let cert_s = cert.display().to_string();
+    c.ok(&[
+        "delegation",
+        "add",
+        GUN,
+        "targets/releases",
+        &pem,
+        "--all-paths",
+    ]);
+    let out = c.ok(&[
+        "delegation",
+        "add",
+        GUN,
+        "targets/qa",
+        &cert_s,
+        "--paths",
+        "qa/,tmp/",
+    ]);
+    let qa_id = out
+        .split("with keys [")
+        .nth(1)
+        .and_then(|s| s.split(']').next())
+        .unwrap()
+        .to_owned();
+    c.set_bin(notary_rs_tests::notary_cli::notary_bin());
+    c.ok(&["publish", GUN]);
+    let expected = format!(
+        "\n{}\n",
+        table(&[
+            ["ROLE", "PATHS", "KEY IDS", "THRESHOLD"],
+            ["----", "-----", "-------", "---------"],
+            ["targets/qa", "qa/", &qa_id, "1"],
+            ["", "tmp/", "", ""],
+            ["targets/releases", "\"\" <all paths>", &id, "1"],
+        ])
+    );
+    assert_eq!(c.ok(&["delegation", "list", GUN]), expected);
+
+    // Go stages a key removal and a path removal, ours publishes.
+    c.ok(&["delegation", "remove", GUN, "targets/qa", "--paths", "tmp/"]);
+    c.ok(&["delegation", "remove", GUN, "targets/releases", &id, "-y"]);
+    c.set_bin(our_notary_bin());
+    c.ok(&["publish", GUN]);
+    let listed = c.ok(&["delegation", "list", GUN]);
+    let expected = format!(
+        "\n{}\n",
+        table(&[
+            ["ROLE", "PATHS", "KEY IDS", "THRESHOLD"],
+            ["----", "-----", "-------", "---------"],
+            ["targets/qa", "qa/", &qa_id, "1"],
+            ["targets/releases", "\"\" <all paths>", "", "1"],
+        ])
+    );
+    assert_eq!(listed, expected);
+    assert_eq!(listed, go_list(url, &["delegation", "list", GUN]));
+}
+
+#[test]
+fn mixed_delegation_changes_go_and_ours() {
+    let server = GoNotaryServer::start().unwrap_or_else(|e| panic!("{e}"));
+    mixed(&server.server().url);
+}

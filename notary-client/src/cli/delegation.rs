@@ -1058,3 +1058,69 @@ pub(super) fn signing_key_ids(ed: &RepoEditor, local: &LocalKeys, role: &str) ->
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use tuf_core::crypto::{Signer as _, SoftwareSigner};
+
+    #[test]
+    fn public_key_pem_with_role_header_is_an_ecdsa_key() {
+        let s = SoftwareSigner::generate_p256();
+        let pem = s.public_key().to_spki_pem();
+        let with_header = pem.replacen(
+            "-----BEGIN PUBLIC KEY-----\n",
+            "-----BEGIN PUBLIC KEY-----\nrole: targets/releases\n\n",
+            1,
+        );
+        let key = parse_pem_public_key(&with_header).unwrap();
+        assert_eq!(key.keytype(), "ecdsa");
+        assert_eq!(canonical_id(&key), crate::keystore::key_id_of(&s));
+        assert!(parse_pem_public_key("nothing here").is_err());
+    }
+
+    #[test]
+    fn list_rows_keep_trailing_padding_like_tabwriter() {
+        let rows = vec![
+            vec![
+                "ROLE".into(),
+                "PATHS".into(),
+                "KEY IDS".into(),
+                "THRESHOLD".into(),
+            ],
+            vec!["targets/qa".into(), "qa/".into(), "k".into(), "1".into()],
+            vec![String::new(), "tmp/".into(), String::new(), String::new()],
+        ];
+        assert_eq!(
+            tab_table(&rows),
+            concat!(
+                "ROLE          PATHS    KEY IDS    THRESHOLD\n",
+                "targets/qa    qa/      k          1\n",
+                "              tmp/                \n"
+            )
+        );
+    }
+
+    #[test]
+    fn paths_are_sorted_and_all_paths_is_spelled_out() {
+        assert_eq!(
+            pretty_paths(&["tmp/".into(), String::new(), "qa/".into()]),
+            ["\"\" <all paths>", "qa/", "tmp/"]
+        );
+        assert_eq!(go_list(&["a".into(), "b".into()]), "[a b]");
+        assert!(is_wild_delegation("targets/*"));
+        assert!(!is_wild_delegation("targets"));
+        assert!(is_delegation("targets/releases"));
+        assert!(!is_delegation("targets"));
+    }
+
+    #[test]
+    fn change_keys_round_trip() {
+        let s = SoftwareSigner::generate_p256();
+        let key = Key::from_public_key(Dialect::Notary, s.public_key().clone());
+        let ck = change_key(&key).unwrap();
+        assert_eq!(ck.keytype, "ecdsa");
+        assert_eq!(key_from_change(&ck).unwrap().key_id(), key.key_id());
+    }
+}
