@@ -448,7 +448,14 @@ fn one_pass(
         })?;
 
     let mut loaded: u32 = 0;
-    while let Some((delegator, role)) = set.pending_delegations().into_iter().next() {
+    // Go's `downloadTargets`: a delegated role that is expired or lacks its threshold of
+    // signatures is skipped with a warning (its subtree is not loaded).
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    while let Some((delegator, role)) = set
+        .pending_delegations()
+        .into_iter()
+        .find(|p| !skipped.contains(p))
+    {
         if loaded >= limits.max_listed_roles {
             return Err(UpdateFailure::TooManyDelegations {
                 max: limits.max_listed_roles,
@@ -456,8 +463,15 @@ fn one_pass(
             .into());
         }
         let bytes = fetch_listed(remote, cache, gun, &set, &role, &limits)?;
-        set.update_delegated(&delegator, &role, &bytes)
-            .map_err(|source| UpdateFailure::Verify { file: role, source })?;
+        match set.update_delegated(&delegator, &role, &bytes) {
+            Ok(()) => {}
+            Err(source @ (UpdateError::Threshold { .. } | UpdateError::Expired { .. })) => {
+                let ts = set.now().format("%Y-%m-%dT%H:%M:%SZ");
+                eprintln!("time=\"{ts}\" level=warning msg=\"Error getting {role}: {source}\"");
+                skipped.push((delegator, role));
+            }
+            Err(source) => return Err(UpdateFailure::Verify { file: role, source }.into()),
+        }
         loaded += 1;
     }
     Ok(set)

@@ -55,7 +55,7 @@ fn scenario(server: &ServerUnderTest) {
     assert_eq!(c.ok(&["init", GUN, "-p"]), format!("Auto-publishing changes to {GUN}\nSuccessfully published changes for repository {GUN}\n"));
     assert_eq!(
         c.ok(&["list", GUN]),
-        "\nNo targets present in this repository.\n"
+        "\nNo targets present in this repository.\n\n"
     );
     let keys = c.ok(&["key", "list"]);
     for role in ["root", "snapshot", "targets"] {

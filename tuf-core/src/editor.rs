@@ -385,6 +385,37 @@ impl RepoEditor {
         Ok(self.targets_mut(role)?.targets.remove(path).is_some())
     }
 
+    /// The targets role named `role` (top-level or a loaded delegated role) for in-place
+    /// editing of its delegations or targets; it is re-signed on the next signing.
+    ///
+    /// # Errors
+    /// [`EditError::UnknownRole`] when the role is not loaded.
+    pub fn targets_for_edit(&mut self, role: &str) -> Result<&mut Targets, EditError> {
+        self.targets_mut(role)
+    }
+
+    /// Starts empty metadata for the delegated role `role` if none is loaded (as Go Notary's
+    /// `InitTargets` does before the first target is added to a delegation); it is signed on
+    /// the next signing. Returns whether it was created.
+    pub fn init_delegated(&mut self, role: &str) -> bool {
+        if role == "targets" || self.delegated.contains_key(role) {
+            return false;
+        }
+        let expires = self.targets.header.expires;
+        self.delegated
+            .insert(role.to_owned(), empty_targets(0, expires));
+        self.dirty.insert(role.to_owned());
+        true
+    }
+
+    /// Drops the metadata of the delegated role `role` (it leaves the next snapshot) without
+    /// touching its parent's delegation entry.
+    pub fn forget_delegated(&mut self, role: &str) {
+        self.delegated.remove(role);
+        self.published.remove(role);
+        self.dirty.remove(role);
+    }
+
     /// Delegates `delegation.paths` of `parent` to `delegation.name` with `keys` (added to the
     /// parent's delegation keys). An existing delegation of that name is replaced in place;
     /// the delegated role starts empty if it does not exist yet.

@@ -329,7 +329,7 @@ pub fn list(ctx: &mut Context, gun_s: &str, roles: &[String], json: bool) -> Res
         return Ok(serde_json::to_string_pretty(&v)? + "\n");
     }
     if rows.is_empty() {
-        return Ok("\nNo targets present in this repository.\n".into());
+        return Ok("\nNo targets present in this repository.\n\n".into());
     }
     Ok(table(&["NAME", "DIGEST", "SIZE (BYTES)", "ROLE"], &rows))
 }

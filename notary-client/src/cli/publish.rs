@@ -11,6 +11,7 @@ use tuf_core::Dialect;
 
 use super::commands::{limits, Fatal};
 use super::context::Context;
+use super::delegation;
 use crate::changelist::{self, Action, ChangeKind, Changelist};
 use crate::trustdir::RepoDir;
 
@@ -73,15 +74,21 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
         }
         Err(e) => return Err(Fatal(e.to_string())),
     };
+    let local = delegation::LocalKeys::of(ctx);
     for c in &changes {
         match (c.kind, c.action) {
             (ChangeKind::Target, Action::Create | Action::Update) => {
+                delegation::prepare_target_role(&mut editor, &local, &c.scope, true)?;
                 editor.add_target(&c.scope, &c.path, target_entry_from(&c.data)?)?;
             }
             (ChangeKind::Target, Action::Delete) => {
-                editor.remove_target(&c.scope, &c.path)?;
+                delegation::prepare_target_role(&mut editor, &local, &c.scope, false)?;
+                if editor.targets(&c.scope).is_some() {
+                    editor.remove_target(&c.scope, &c.path)?;
+                }
             }
-            (ChangeKind::Witness, _) => editor.touch(&c.scope),
+            (ChangeKind::Witness, _) => delegation::witness_role(&mut editor, &c.scope)?,
+            (ChangeKind::Delegation, _) => delegation::apply_change(&mut editor, &local, c)?,
             (kind, _) => {
                 return Err(Fatal(format!(
                     "{kind:?} changes are not supported by this notary yet"
@@ -91,21 +98,34 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
     }
     let root = editor.root().clone();
     let mut signers: Vec<SoftwareSigner> = Vec::new();
-    let mut scopes: Vec<&str> = vec!["targets"];
-    scopes.extend(
-        changes
-            .iter()
-            .map(|c| c.scope.as_str())
-            .filter(|s| s.starts_with("targets/")),
-    );
-    for scope in scopes {
-        let gun_for = if scope == "targets" {
-            Some(g.as_str())
-        } else {
-            None
-        };
-        for info in ctx.keystore.find(scope, gun_for) {
+    let mut loaded: Vec<String> = Vec::new();
+    for info in ctx.keystore.find("targets", Some(g.as_str())) {
+        if !loaded.contains(&info.key_id) {
             signers.push(ctx.load_key(&info.key_id)?);
+            loaded.push(info.key_id);
+        }
+    }
+    // Delegated roles that may be re-signed: those changed directly, the parents of changed
+    // delegations, and (for a purge) every loaded one.
+    let mut roles: Vec<String> = Vec::new();
+    for c in &changes {
+        let scope = c.scope.as_str();
+        if c.kind == ChangeKind::Delegation {
+            if scope.ends_with("/*") {
+                roles.extend(delegation::loaded_roles(&editor));
+            } else if let Some((parent, _)) = scope.rsplit_once('/') {
+                roles.push(parent.to_owned());
+            }
+        } else {
+            roles.push(scope.to_owned());
+        }
+    }
+    for role in roles.iter().filter(|r| r.starts_with("targets/")) {
+        for id in delegation::signing_key_ids(&editor, &local, role) {
+            if !loaded.contains(&id) {
+                signers.push(ctx.load_key(&id)?);
+                loaded.push(id);
+            }
         }
     }
     let snapshot_ids: Vec<String> = root
