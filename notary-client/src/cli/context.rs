@@ -134,7 +134,6 @@ impl Context {
             auth: std::env::var("NOTARY_AUTH").ok(),
             timeout,
             connect_timeout: defaults.connect_timeout.min(timeout),
-            ..defaults
         };
         Ok(Remote::new(&self.cfg.server_url, opts)?)
     }
