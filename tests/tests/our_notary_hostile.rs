@@ -334,6 +334,21 @@ fn replayed_old_timestamp_is_a_rollback() {
     assert_eq!(good_rows(&f.victim), 2);
 }
 
+/// `meta` with the first character of its first signature changed.
+fn flip_signature(meta: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(meta.to_vec()).unwrap();
+    let at = text.find("\"sig\":\"").unwrap() + "\"sig\":\"".len();
+    let flipped = if text.as_bytes()[at] == b'A' {
+        "B"
+    } else {
+        "A"
+    };
+    let mut tampered = text.clone();
+    tampered.replace_range(at..=at, flipped);
+    assert_ne!(tampered, text);
+    tampered.into_bytes()
+}
+
 /// A timestamp whose signature was tampered with (one base64 character flipped), and the
 /// real timestamp of another collection on the same server (signed by another key): both
 /// rejected as a signature failure of `timestamp`, cache unchanged.
@@ -341,14 +356,8 @@ fn replayed_old_timestamp_is_a_rollback() {
 fn forged_or_foreign_timestamp_is_rejected() {
     let f = fixture();
     let current = get_body(&f.server, &tuf_path(GUN, "timestamp.json"));
-    let text = String::from_utf8(current).unwrap();
-    let at = text.find("\"sig\":\"").unwrap() + "\"sig\":\"".len();
-    let old = text.as_bytes()[at];
-    let flipped = if old == b'A' { 'B' } else { 'A' };
-    let mut tampered = text.clone();
-    tampered.replace_range(at..=at, &flipped.to_string());
-    assert_ne!(tampered, text);
-    f.proxy.tuf("timestamp.json", Reply::Bytes(tampered.into()));
+    f.proxy
+        .tuf("timestamp.json", Reply::Bytes(flip_signature(&current)));
     all_fail(&f.victim, &[], &["timestamp", "signature"]);
 
     f.publisher.ok(&["init", OTHER_GUN, "-p"]);
@@ -475,11 +484,13 @@ fn read_rss(file: &Path) -> u64 {
         .unwrap()
 }
 
-/// B03: `timestamp.json` streams `{` forever. Each command stops at the timestamp cap
+/// B02/B03: `timestamp.json` streams `{` forever. Each command stops at the timestamp cap
 /// within seconds, naming the file and the limit; the client's peak RSS stays within
-/// 16 MiB of a good `list`; the cache is unchanged.
+/// 16 MiB of a good `list`; the cache is unchanged. The same for an endless `root.json`
+/// (first use), `2.root.json` (root chain walk), and the new snapshot and targets of a new
+/// publish (cut at the length their parent lists).
 #[test]
-fn endless_timestamp_is_cut_at_its_cap() {
+fn endless_metadata_is_cut_at_its_cap() {
     let mut f = fixture();
     let (script, rss_file) = timed_bin(&f.victim);
     f.victim.set_bin(script);
@@ -498,13 +509,41 @@ fn endless_timestamp_is_cut_at_its_cap() {
     );
     f.proxy.clear();
     assert_eq!(good_rows(&f.victim), 2);
+
+    // B02: root downloads are capped too: `root.json` for a first use, and the next root
+    // of the chain walk (which a timestamp failing its signature triggers).
+    let fresh = ours(&f.proxy.url);
+    f.proxy.tuf("root.json", Reply::Endless);
+    all_fail(&fresh, &[], &["root.json", "exceeds the limit"]);
+    assert!(tree(&metadata_dir(&fresh)).is_empty());
+    let current = get_body(&f.server, &tuf_path(GUN, "timestamp.json"));
+    f.proxy
+        .tuf("timestamp.json", Reply::Bytes(flip_signature(&current)));
+    f.proxy.tuf("2.root.json", Reply::Endless);
+    all_fail(&f.victim, &[], &["2.root.json", "exceeds the limit"]);
+    f.proxy.clear();
+
+    // After a new publish, the new snapshot, then the new targets, stream forever: each is
+    // cut at the length its parent lists.
+    let c = write(&f.publisher, "c.txt", DATA_C);
+    f.publisher.ok(&["add", GUN, "c", &c, "-p"]);
+    for role in ["snapshot", "targets"] {
+        let bytes = get_body(&f.server, &tuf_path(GUN, &format!("{role}.json")));
+        let file = format!("{role}.{}.json", sha256_hex(&bytes));
+        f.proxy.tuf(&file, Reply::Endless);
+        all_fail(&f.victim, &[], &[&file, "exceeds the limit"]);
+        f.proxy.clear();
+    }
+    assert_eq!(good_rows(&f.victim), 3);
+    assert!(read_rss(&rss_file) < baseline + 16 * 1024);
 }
 
-/// B04: `timestamp.json` trickles one byte per second. With `NOTARY_RS_TIMEOUT_SECS=2`
-/// every command fails within a few seconds, naming the file and the timeout; cache
-/// unchanged (a timeout is not "offline": the cache is not served instead).
+/// B04: `timestamp.json`, then a new snapshot, trickle one byte per second. With
+/// `NOTARY_RS_TIMEOUT_SECS=2` every command fails within a few seconds, naming the file and
+/// the timeout; cache unchanged (a timeout is not "offline": the cache is not served
+/// instead).
 #[test]
-fn slow_timestamp_times_out() {
+fn slow_metadata_times_out() {
     let f = fixture();
     let current = get_body(&f.server, &tuf_path(GUN, "timestamp.json"));
     f.proxy.tuf("timestamp.json", Reply::Slow(current));
@@ -521,6 +560,22 @@ fn slow_timestamp_times_out() {
     );
     f.proxy.clear();
     assert_eq!(good_rows(&f.victim), 2);
+
+    // The same for the new snapshot of a new publish.
+    let c = write(&f.publisher, "c.txt", DATA_C);
+    f.publisher.ok(&["add", GUN, "c", &c, "-p"]);
+    let bytes = get_body(&f.server, &tuf_path(GUN, "snapshot.json"));
+    let file = format!("snapshot.{}.json", sha256_hex(&bytes));
+    f.proxy.tuf(&file, Reply::Slow(bytes));
+    let t = Instant::now();
+    all_fail(
+        &f.victim,
+        &[("NOTARY_RS_TIMEOUT_SECS", "2")],
+        &[&file, "timed out after 2 s"],
+    );
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    f.proxy.clear();
+    assert_eq!(good_rows(&f.victim), 3);
 }
 
 // ---------------------------------------------------------------------------------------
