@@ -21,7 +21,7 @@ use notary_rs_tests::notary_cli::{
 };
 use sha2::{Digest as _, Sha256};
 use tuf_core::crypto::{Key, Signer, SoftwareSigner};
-use tuf_core::editor::{notary_root_key, InitialKeys, RepoEditor, SignPlan};
+use tuf_core::editor::{notary_root_key, InitialKeys, RepoEditor, SignPlan, SignedFile};
 use tuf_core::name::Gun;
 use tuf_core::role::TargetEntry;
 use tuf_core::Dialect;
@@ -52,6 +52,8 @@ type Overrides = Arc<Mutex<HashMap<String, Reply>>>;
 struct Hostile {
     url: String,
     overrides: Overrides,
+    /// Every request path, in order.
+    served: Arc<Mutex<Vec<String>>>,
 }
 
 impl Hostile {
@@ -59,17 +61,19 @@ impl Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let overrides: Overrides = Arc::new(Mutex::new(HashMap::new()));
-        let o = overrides.clone();
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let (o, log) = (overrides.clone(), served.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
-                let (o, up) = (o.clone(), upstream.clone());
-                std::thread::spawn(move || handle(conn, &o, up.as_deref()));
+                let (o, up, log) = (o.clone(), upstream.clone(), log.clone());
+                std::thread::spawn(move || handle(conn, &o, up.as_deref(), &log));
             }
         });
         Self {
             url: format!("http://{addr}"),
             overrides,
+            served,
         }
     }
 
@@ -90,7 +94,12 @@ fn tuf_path(gun: &str, file: &str) -> String {
     format!("/v2/{gun}/_trust/tuf/{file}")
 }
 
-fn handle(mut conn: TcpStream, overrides: &Overrides, upstream: Option<&str>) {
+fn handle(
+    mut conn: TcpStream,
+    overrides: &Overrides,
+    upstream: Option<&str>,
+    served: &Mutex<Vec<String>>,
+) {
     let mut head = Vec::new();
     let mut b = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -107,6 +116,7 @@ fn handle(mut conn: TcpStream, overrides: &Overrides, upstream: Option<&str>) {
         .unwrap_or("/")
         .to_owned();
     let path = target.split('?').next().unwrap_or("/").to_owned();
+    served.lock().unwrap().push(path.clone());
     let reply = overrides.lock().unwrap().get(&path).cloned();
     match reply {
         Some(Reply::Bytes(body)) => {
@@ -401,14 +411,19 @@ fn snapshot_and_targets_swapped_are_rejected() {
 // ---------------------------------------------------------------------------------------
 // B06: expired metadata (a complete fake Notary server, signed with our own keys)
 
-/// For each of timestamp, snapshot and targets: a repository (tuf-core editor, Notary
-/// dialect, our own timestamp key) whose role expired a day ago, served as a complete
-/// Notary server. A fresh trust dir trusts its root on first use, then refuses the expired
-/// role by name; nothing is cached.
-#[test]
-fn expired_metadata_is_rejected_and_nothing_cached() {
-    let gun = Gun::parse(GUN).unwrap();
-    for role in ["timestamp", "snapshot", "targets"] {
+/// A repository made with tuf-core's editor (Notary dialect) and our own keys, timestamp
+/// key included, with target `a`.
+struct FakeRepo {
+    root: SoftwareSigner,
+    targets: SoftwareSigner,
+    snapshot: SoftwareSigner,
+    timestamp: SoftwareSigner,
+    editor: RepoEditor,
+}
+
+impl FakeRepo {
+    fn new() -> Self {
+        let gun = Gun::parse(GUN).unwrap();
         let now = Utc::now();
         let root = SoftwareSigner::generate_p256();
         let targets = SoftwareSigner::generate_p256();
@@ -426,30 +441,91 @@ fn expired_metadata_is_rejected_and_nothing_cached() {
         editor
             .add_target("targets", "a", TargetEntry::for_data(DATA_A))
             .unwrap();
-        editor.set_expires(role, now - chrono::Duration::days(1));
-        let signers: Vec<&dyn Signer> = vec![&root, &targets, &snapshot, &timestamp];
-        let plan = SignPlan {
-            snapshot: true,
-            timestamp: true,
-        };
-        let files = editor.sign(&signers, now, plan).unwrap();
-        let fake = Hostile::start(None);
-        for file in &files {
-            let bytes = Reply::Bytes(file.bytes.clone());
-            fake.tuf(&format!("{}.json", file.role), bytes.clone());
-            fake.tuf(
-                &format!("{}.{}.json", file.version, file.role),
-                bytes.clone(),
-            );
-            fake.tuf(
-                &format!("{}.{}.json", file.role, sha256_hex(&file.bytes)),
-                bytes,
-            );
+        Self {
+            root,
+            targets,
+            snapshot,
+            timestamp,
+            editor,
         }
+    }
+
+    /// Signs the changed roles and (per `plan`) a new snapshot and timestamp.
+    fn sign(&mut self, plan: SignPlan) -> Vec<SignedFile> {
+        let signers: Vec<&dyn Signer> =
+            vec![&self.root, &self.targets, &self.snapshot, &self.timestamp];
+        self.editor.sign(&signers, Utc::now(), plan).unwrap()
+    }
+}
+
+const FULL: SignPlan = SignPlan {
+    snapshot: true,
+    timestamp: true,
+};
+
+/// Serves `files` as notary-server does: current, by version, by checksum.
+fn serve(h: &Hostile, files: &[SignedFile]) {
+    for file in files {
+        let bytes = Reply::Bytes(file.bytes.clone());
+        h.tuf(&format!("{}.json", file.role), bytes.clone());
+        h.tuf(
+            &format!("{}.{}.json", file.version, file.role),
+            bytes.clone(),
+        );
+        h.tuf(
+            &format!("{}.{}.json", file.role, sha256_hex(&file.bytes)),
+            bytes,
+        );
+    }
+}
+
+/// For each of timestamp, snapshot and targets: a complete fake Notary server whose role
+/// expired a day ago. A fresh trust dir trusts its root on first use, then refuses the
+/// expired role by name; nothing is cached.
+#[test]
+fn expired_metadata_is_rejected_and_nothing_cached() {
+    for role in ["timestamp", "snapshot", "targets"] {
+        let mut repo = FakeRepo::new();
+        repo.editor
+            .set_expires(role, Utc::now() - chrono::Duration::days(1));
+        let fake = Hostile::start(None);
+        serve(&fake, &repo.sign(FULL));
         let fresh = ours(&fake.url);
         all_fail(&fresh, &[], &[role, "expired"]);
         assert!(tree(&metadata_dir(&fresh)).is_empty(), "{role}");
     }
+}
+
+/// B02: a client trusts root v1; the server then offers validly signed roots v2…v300 and a
+/// snapshot naming v300. Each command downloads exactly 256 next roots (the limit), then
+/// fails naming the root; nothing is cached.
+#[test]
+fn endless_valid_root_rotations_stop_at_the_limit() {
+    let mut repo = FakeRepo::new();
+    let fake = Hostile::start(None);
+    serve(&fake, &repo.sign(FULL));
+    let victim = ours(&fake.url);
+    assert_eq!(good_rows(&victim), 1);
+    let nothing = SignPlan {
+        snapshot: false,
+        timestamp: false,
+    };
+    for _ in 2..300 {
+        repo.editor.touch("root");
+        serve(&fake, &repo.sign(nothing));
+    }
+    repo.editor.touch("root");
+    let last = repo.sign(FULL);
+    assert_eq!(last[0].version, 300);
+    serve(&fake, &last);
+    fake.served.lock().unwrap().clear();
+    let outs = all_fail(&victim, &[], &["root", "version 257"]);
+    let served = fake.served.lock().unwrap().clone();
+    let root_downloads = served
+        .iter()
+        .filter(|p| p.ends_with(".root.json") && !p.ends_with("/root.json"))
+        .count();
+    assert_eq!(root_downloads, 3 * 256, "{:?}\n{outs:?}", &served[..10]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -725,6 +801,21 @@ fn keys_and_trust_dir_are_private_under_umask_000() {
     for p in paths {
         let want = if p.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode(&p), want, "{}", p.display());
+    }
+
+    // Passphrases never appear in the output, even with debug logging.
+    let out = c.run(&["publish", GUN, "-D", "-v"], None);
+    assert_eq!(out.status, 0, "{out}");
+    for (_, pass) in notary_rs_tests::notary_cli::PASSPHRASE_ENV {
+        assert!(
+            !out.stdout.contains(pass) && !out.stderr.contains(pass),
+            "passphrase {pass} printed: {out}"
+        );
+    }
+    assert_eq!(good_rows(&c), 1);
+    for p in all_paths(&tuf) {
+        let want = if p.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&p), want, "after publish: {}", p.display());
     }
 
     // Passphrases are never taken on the command line.
