@@ -503,6 +503,17 @@ impl NotaryClient {
     /// Harness: if the CLI cannot be started at all.
     #[allow(clippy::panic)] // test harness
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> CmdOutput {
+        self.run_env(args, stdin, &[])
+    }
+
+    /// [`Self::run`] with extra environment variables, set after (so overriding) the
+    /// passphrase variables.
+    ///
+    /// # Panics
+    ///
+    /// Harness: if the CLI cannot be started at all.
+    #[allow(clippy::panic)] // test harness
+    pub fn run_env(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> CmdOutput {
         let config = self.config.display().to_string();
         let mut full: Vec<&str> = vec!["-c", &config];
         full.extend_from_slice(args);
@@ -514,6 +525,7 @@ impl NotaryClient {
             .env("HOME", self.root.path().join("home"))
             .env("LANG", "C.UTF-8")
             .envs(PASSPHRASE_ENV)
+            .envs(env.iter().copied())
             .current_dir(self.root.path());
         match run_with_timeout(cmd, stdin, COMMAND_TIMEOUT) {
             Ok((status, stdout, stderr)) => CmdOutput {

@@ -108,7 +108,23 @@ impl Context {
         self.cfg.trust_dir.join("private")
     }
 
+    /// The server, with [`RemoteOptions::default`] deadlines unless `$NOTARY_RS_TIMEOUT_SECS`
+    /// (a positive integer) sets the per-request deadline (not a Go notary variable; tests
+    /// use it to exercise slow servers without waiting 30 s). The connect deadline is never
+    /// longer than the request deadline.
     pub(crate) fn remote(&self) -> Result<Remote, Fatal> {
+        let defaults = RemoteOptions::default();
+        let timeout = match std::env::var("NOTARY_RS_TIMEOUT_SECS") {
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(secs) if secs > 0 => std::time::Duration::from_secs(secs),
+                _ => {
+                    return Err(Fatal(format!(
+                        "NOTARY_RS_TIMEOUT_SECS must be a positive number of seconds, not {v:?}"
+                    )))
+                }
+            },
+            Err(_) => defaults.timeout,
+        };
         let opts = RemoteOptions {
             root_ca: self.cfg.root_ca.clone(),
             client_cert: match (&self.cfg.tls_client_cert, &self.cfg.tls_client_key) {
@@ -116,7 +132,8 @@ impl Context {
                 _ => None,
             },
             auth: std::env::var("NOTARY_AUTH").ok(),
-            ..RemoteOptions::default()
+            timeout,
+            connect_timeout: defaults.connect_timeout.min(timeout),
         };
         Ok(Remote::new(&self.cfg.server_url, opts)?)
     }

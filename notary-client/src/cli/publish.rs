@@ -148,7 +148,22 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
         snapshot: !local_snapshot.is_empty(),
         timestamp: false,
     };
-    let files = editor.sign(&refs, Utc::now(), plan)?;
+    let files = editor.sign(&refs, Utc::now(), plan).map_err(|e| {
+        // A key file that cannot be parsed is left out of the key search, so the signing
+        // error alone ("0 valid signatures") would hide why: name the unusable files.
+        let problems: Vec<String> = ctx
+            .keystore
+            .list_checked()
+            .1
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if problems.is_empty() {
+            Fatal(e.to_string())
+        } else {
+            Fatal(format!("{e} (unusable key files: {})", problems.join("; ")))
+        }
+    })?;
     let mut upload = extra_upload;
     upload.extend(files.into_iter().map(|f| (f.role, f.bytes)));
     ctx.remote()?.publish(g.as_str(), &upload)?;
