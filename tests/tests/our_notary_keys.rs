@@ -5,8 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use notary_rs_tests::notary_cli::{
-    our_notary_bin, parse_table, start_our_server, GoNotaryServer, NotaryClient,
-    ServerUnderTest,
+    our_notary_bin, parse_table, start_our_server, GoNotaryServer, NotaryClient, ServerUnderTest,
 };
 use sha2::{Digest, Sha256};
 
@@ -63,7 +62,11 @@ fn readers_agree(url: &str, step: &str, expected: &[Row], old: &[&NotaryClient])
     let fresh_go = NotaryClient::new(url);
     assert_eq!(fresh_go.list(GUN), expected, "fresh Go client after {step}");
     let fresh_ours = ours(url);
-    assert_eq!(fresh_ours.list(GUN), expected, "fresh client of ours after {step}");
+    assert_eq!(
+        fresh_ours.list(GUN),
+        expected,
+        "fresh client of ours after {step}"
+    );
     for c in old {
         assert_eq!(c.list(GUN), expected, "pre-rotation client after {step}");
     }
@@ -95,13 +98,24 @@ fn rotation_scenario(server: &ServerUnderTest) {
     // targets (local).
     let before = targets_id(&c);
     assert_eq!(c.ok(&["key", "rotate", GUN, "targets"]), ok_msg("targets"));
-    assert_ne!(targets_id(&c), before, "old targets key replaced in the key store");
+    assert_ne!(
+        targets_id(&c),
+        before,
+        "old targets key replaced in the key store"
+    );
     readers_agree(url, "rotate targets", &expected, &old_clients);
     assert_eq!(c.list(GUN), expected);
 
     // snapshot to the server.
-    assert_eq!(c.ok(&["key", "rotate", GUN, "snapshot", "-r"]), ok_msg("snapshot"));
-    assert_eq!(roles_of(&c), ["root", "targets"], "local snapshot key removed");
+    assert_eq!(
+        c.ok(&["key", "rotate", GUN, "snapshot", "-r"]),
+        ok_msg("snapshot")
+    );
+    assert_eq!(
+        roles_of(&c),
+        ["root", "targets"],
+        "local snapshot key removed"
+    );
     readers_agree(url, "rotate snapshot -r", &expected, &old_clients);
 
     // timestamp: only server-managed.
@@ -110,7 +124,10 @@ fn rotation_scenario(server: &ServerUnderTest) {
         out.stdout,
         "\n* fatal: notary does not permit the client managing the timestamp key\n"
     );
-    assert_eq!(c.ok(&["key", "rotate", GUN, "timestamp", "-r"]), ok_msg("timestamp"));
+    assert_eq!(
+        c.ok(&["key", "rotate", GUN, "timestamp", "-r"]),
+        ok_msg("timestamp")
+    );
     readers_agree(url, "rotate timestamp -r", &expected, &old_clients);
 
     // publishing still works with a server-held snapshot and the rotated targets key.
@@ -121,7 +138,10 @@ fn rotation_scenario(server: &ServerUnderTest) {
     readers_agree(url, "publish after rotations", &expected, &old_clients);
 
     // snapshot back to the client.
-    assert_eq!(c.ok(&["key", "rotate", GUN, "snapshot"]), ok_msg("snapshot"));
+    assert_eq!(
+        c.ok(&["key", "rotate", GUN, "snapshot"]),
+        ok_msg("snapshot")
+    );
     assert_eq!(roles_of(&c), ["root", "snapshot", "targets"]);
     readers_agree(url, "rotate snapshot to client", &expected, &old_clients);
     let v3 = b"client snapshot v3\n";
@@ -159,7 +179,11 @@ fn rotation_scenario(server: &ServerUnderTest) {
     let f4 = write(&c, "v4.txt", v4);
     let copy = |from: &std::path::Path, to: &std::path::Path| {
         let st = std::process::Command::new("cp")
-            .args(["-a", &format!("{}/.", from.display()), &to.display().to_string()])
+            .args([
+                "-a",
+                &format!("{}/.", from.display()),
+                &to.display().to_string(),
+            ])
             .status()
             .unwrap();
         assert!(st.success());
@@ -206,22 +230,52 @@ fn key_files_scenario(url: &str) {
 
     // The decrypted PKCS#8 key imports silently, re-encrypted with the role's passphrase.
     let plain = deleg.private_plain.display().to_string();
-    assert_eq!(c.ok(&["key", "import", &plain, "--role", "targets/releases"]), "");
+    assert_eq!(
+        c.ok(&["key", "import", &plain, "--role", "targets/releases"]),
+        ""
+    );
     let rows = key_rows(&c);
     let deleg_id = rows
         .iter()
         .find(|r| r.0 == "targets/releases")
         .map(|r| r.2.clone())
         .expect("imported delegation key listed");
-    assert_eq!(go.ok(&["key", "import", &plain, "--role", "targets/releases"]), "");
+    assert_eq!(
+        go.ok(&["key", "import", &plain, "--role", "targets/releases"]),
+        ""
+    );
     let go_rows = key_rows(&go);
-    assert!(go_rows.iter().any(|r| r.0 == "targets/releases" && r.2 == deleg_id));
+    assert!(go_rows
+        .iter()
+        .any(|r| r.0 == "targets/releases" && r.2 == deleg_id));
     // Both key files decrypt in the other implementation: publish with the delegation.
+    // (Go adds the delegation in our trust dir and signs with the key we imported.)
     let pubkey = deleg.public_pem.display().to_string();
-    c.ok(&["delegation", "add", GUN, "targets/releases", &pubkey, "--all-paths", "-p"]);
+    let our_dir = c.trust_dir().display().to_string();
+    go.ok(&[
+        "-d",
+        &our_dir,
+        "delegation",
+        "add",
+        GUN,
+        "targets/releases",
+        &pubkey,
+        "--all-paths",
+        "-p",
+    ]);
     let rel = b"release data\n";
     let fr = write(&c, "rel.txt", rel);
-    c.ok(&["add", GUN, "rel", &fr, "-r", "targets/releases", "-p"]);
+    go.ok(&[
+        "-d",
+        &our_dir,
+        "add",
+        GUN,
+        "rel",
+        &fr,
+        "-r",
+        "targets/releases",
+        "-p",
+    ]);
     assert_eq!(c.list(GUN), vec![row("rel", rel, "targets/releases")]);
 
     // Export: Go's format (encrypted blocks, `path:` header) and order (by key id).
@@ -230,11 +284,20 @@ fn key_files_scenario(url: &str) {
     std::fs::create_dir_all(go_copy.trust_dir().join("private")).unwrap();
     for info in std::fs::read_dir(c.trust_dir().join("private")).unwrap() {
         let p = info.unwrap().path();
-        std::fs::copy(&p, go_copy.trust_dir().join("private").join(p.file_name().unwrap()))
-            .unwrap();
+        std::fs::copy(
+            &p,
+            go_copy
+                .trust_dir()
+                .join("private")
+                .join(p.file_name().unwrap()),
+        )
+        .unwrap();
     }
     let go_out = go_copy.ok(&["key", "export"]);
-    assert_eq!(out, go_out, "export identical to Go's for the same key files");
+    assert_eq!(
+        out, go_out,
+        "export identical to Go's for the same key files"
+    );
     let mut ids: Vec<String> = key_rows(&c).into_iter().map(|r| r.2).collect();
     ids.sort();
     let paths: Vec<&str> = out
@@ -252,7 +315,11 @@ fn key_files_scenario(url: &str) {
     assert_eq!(one.matches("BEGIN").count(), 1);
     let by_gun = c.ok(&["key", "export", "--gun", GUN]);
     assert_eq!(by_gun, go_copy.ok(&["key", "export", "--gun", GUN]));
-    assert_eq!(by_gun.matches("gun: ").count(), 2, "targets and snapshot keys");
+    assert_eq!(
+        by_gun.matches("gun: ").count(),
+        2,
+        "targets and snapshot keys"
+    );
     let out_mix = c.fails(&["key", "export", "--gun", GUN, "--key", &deleg_id]);
     assert_eq!(
         out_mix.stdout,

@@ -82,10 +82,7 @@ pub fn key_generate(
         }
         Some(prefix) => {
             let base = prefix.display().to_string();
-            std::fs::write(
-                format!("{base}.pem"),
-                KeyStore::public_pem(&signer, role),
-            )?;
+            std::fs::write(format!("{base}.pem"), KeyStore::public_pem(&signer, role))?;
             let private = ctx.encrypted_pem(&signer, role)?;
             write_private(Path::new(&format!("{base}-key.pem")), private.as_bytes())?;
             Ok(format!(
@@ -168,7 +165,9 @@ fn import_block(
         }
     }
     if get(&headers, "role").is_empty() {
-        let r = fallback_role.filter(|r| !r.is_empty()).unwrap_or("delegation");
+        let r = fallback_role
+            .filter(|r| !r.is_empty())
+            .unwrap_or("delegation");
         set(&mut headers, "role", r.to_string());
     }
     let role = get(&headers, "role");
@@ -200,13 +199,12 @@ fn import_block(
     let gun = get(&headers, "gun");
     let text = match unencrypted {
         Some(signer) => {
-            let pass = retriever
-                .passphrase(&loc, &role, true, 0)
-                .map_err(|_| {
-                    ImportBlockError::Fatal("maximum number of passphrase attempts exceeded".into())
-                })?;
-            KeyStore::encrypted_pem(&signer, &role, Some(gun.as_str()), &pass)
-                .map_err(|_| ImportBlockError::Fatal("failed to encrypt key with given passphrase".into()))?
+            let pass = retriever.passphrase(&loc, &role, true, 0).map_err(|_| {
+                ImportBlockError::Fatal("maximum number of passphrase attempts exceeded".into())
+            })?;
+            KeyStore::encrypted_pem(&signer, &role, Some(gun.as_str()), &pass).map_err(|_| {
+                ImportBlockError::Fatal("failed to encrypt key with given passphrase".into())
+            })?
         }
         None => {
             let refs: Vec<(&str, &str)> = headers
@@ -370,7 +368,11 @@ pub fn key_remove(ctx: &Context, key_id: &str) -> Result<String> {
 /// does (with the passphrase environment variables, the new passphrase is the same one).
 pub fn key_passwd(ctx: &mut Context, key_id: &str) -> Result<String> {
     valid_go_key_id(key_id)?;
-    let not_found = || Fatal(format!("could not retrieve local key for key ID provided: {key_id}"));
+    let not_found = || {
+        Fatal(format!(
+            "could not retrieve local key for key ID provided: {key_id}"
+        ))
+    };
     let info = ctx
         .keystore
         .list()

@@ -158,7 +158,10 @@ pub fn key_rotate(
                 if top == TopRole::Root {
                     Ok(notary_root_key(s, &g, now, lifetime)?)
                 } else {
-                    Ok(Key::from_public_key(Dialect::Notary, s.public_key().clone()))
+                    Ok(Key::from_public_key(
+                        Dialect::Notary,
+                        s.public_key().clone(),
+                    ))
                 }
             })
             .collect::<Result<_>>()?
@@ -207,7 +210,10 @@ pub fn key_rotate(
         }
     }
     let upload: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.role, f.bytes)).collect();
-    if let Err(e) = ctx.remote().and_then(|r| Ok(r.publish(g.as_str(), &upload)?)) {
+    if let Err(e) = ctx
+        .remote()
+        .and_then(|r| Ok(r.publish(g.as_str(), &upload)?))
+    {
         remove_keys(ctx, &saved);
         return Err(e);
     }
