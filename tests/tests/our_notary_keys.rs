@@ -173,6 +173,37 @@ fn rotation_scenario(server: &ServerUnderTest) {
         readers_agree(url, &format!("root rotation {n}"), &expected, &old_clients);
         assert_eq!(c.list(GUN), expected);
     }
+    // --key FILE: an unencrypted targets key; root keys must be encrypted (checked before
+    // the prompt, as Go reads the files first).
+    let tkey = old_go.generate_delegation_key("targets", "given-targets");
+    let tkey_s = tkey.private_plain.display().to_string();
+    assert_eq!(
+        c.ok(&["key", "rotate", GUN, "targets", "-k", &tkey_s]),
+        ok_msg("targets")
+    );
+    assert_eq!(
+        key_rows(&c)
+            .into_iter()
+            .filter(|r| r.0 == "targets")
+            .count(),
+        1,
+        "the given key replaced the old one"
+    );
+    readers_agree(url, "rotate targets -k", &expected, &old_clients);
+    let out = c.fails(&["key", "rotate", GUN, "root", "-k", &tkey_s]);
+    assert_eq!(
+        out.stdout,
+        "\n* fatal: only encrypted root keys may be imported\n"
+    );
+    let prefix = c.scratch().join("given-root").display().to_string();
+    c.ok(&["key", "generate", "ecdsa", "--role", "root", "-o", &prefix]);
+    let rkey = format!("{prefix}-key.pem");
+    let out = c.ok_stdin(&["key", "rotate", GUN, "root", "-k", &rkey], Some("y\n"));
+    assert_eq!(out, format!("{prompt}{}", ok_msg("root")));
+    readers_agree(url, "rotate root -k", &expected, &old_clients);
+    let out = c.fails(&["key", "rotate", GUN, "root", "--legacy", "2"]);
+    assert!(out.stdout.contains("--legacy"), "{out}");
+
     // A Go client takes over the rotated trust dir and publishes.
     let go = NotaryClient::new(url);
     let v4 = b"go after rotations\n";

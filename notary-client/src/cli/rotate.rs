@@ -89,6 +89,28 @@ fn load_local(ctx: &mut Context, ids: &[String]) -> Result<Vec<SoftwareSigner>> 
     Ok(out)
 }
 
+/// Go's `readKey` for `--key FILE`: the first PEM block of the file; a root key must be
+/// encrypted; an encrypted key is decrypted with the *root* passphrase whatever the role
+/// (as Go does); an unencrypted one (other roles) is read as is.
+fn read_key(ctx: &mut Context, role: &str, path: &std::path::Path) -> Result<SoftwareSigner> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fatal(format!("Error reading input root key file: {e}")))?;
+    let encrypted = match crate::keystore::pem::decode_first(&text) {
+        Ok(b) => b.label == "ENCRYPTED PRIVATE KEY",
+        Err(_) if role == "root" => return Err(Fatal("no valid private key found".into())),
+        Err(_) => false,
+    };
+    if role == "root" && !encrypted {
+        return Err(Fatal("only encrypted root keys may be imported".into()));
+    }
+    let alias = if encrypted { "root" } else { role };
+    Ok(crate::keystore::signer_from_pem(
+        &text,
+        alias,
+        ctx.retriever(),
+    )?)
+}
+
 /// `notary key rotate GUN ROLE`.
 pub fn key_rotate(
     ctx: &mut Context,
@@ -99,13 +121,15 @@ pub fn key_rotate(
     server_managed: bool,
 ) -> Result<String> {
     let g = gun(gun_s)?;
+    if legacy > 0 {
+        return Err(Fatal(
+            "--legacy (signing with old root versions' keys) is not supported by this notary"
+                .into(),
+        ));
+    }
     let mut given = Vec::new();
     for f in key_files {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| Fatal(format!("Error reading input root key file: {e}")))?;
-        let signer = crate::keystore::signer_from_pem(&text, role, ctx.retriever())
-            .map_err(|e| Fatal(format!("Error importing key: {e}")))?;
-        given.push(signer);
+        given.push(read_key(ctx, role, f)?);
     }
     if role == "root" {
         let mut stdout = std::io::stdout();
@@ -120,12 +144,6 @@ pub fn key_rotate(
         }
     }
     let top = top_role(role, server_managed)?;
-    if legacy > 0 {
-        return Err(Fatal(
-            "--legacy (signing with old root versions' keys) is not supported by this notary"
-                .into(),
-        ));
-    }
     if server_managed && !given.is_empty() {
         return Err(Fatal(
             "a server-managed key cannot be given with --key".into(),
@@ -197,12 +215,18 @@ pub fn key_rotate(
         editor.sign(&refs, now, plan)?
     };
 
-    // Save the new local keys, upload, and undo the save if the server refuses.
+    // Save the new local keys, upload, and undo the save (of keys the store did not have
+    // before) if the server refuses.
     let key_gun = (top != TopRole::Root).then_some(g.as_str());
     let mut saved: Vec<String> = Vec::new();
     for s in &new_signers {
+        let existed = ctx
+            .keystore
+            .key_path(&crate::keystore::key_id_of(s))
+            .exists();
         match ctx.save_key(s, role, key_gun) {
-            Ok(id) => saved.push(id),
+            Ok(id) if !existed => saved.push(id),
+            Ok(_) => {}
             Err(e) => {
                 remove_keys(ctx, &saved);
                 return Err(e);
