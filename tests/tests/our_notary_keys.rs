@@ -259,6 +259,10 @@ fn key_files_scenario(url: &str) {
     let go_out = go.fails(&["key", "import", &enc, "--role", "targets/releases"]);
     assert_eq!(out.stdout, go_out.stdout);
 
+    let missing = c.scratch().join("missing.pem").display().to_string();
+    let out = c.fails(&["key", "import", &missing]);
+    assert_eq!(out.stdout, go.fails(&["key", "import", &missing]).stdout);
+
     // The decrypted PKCS#8 key imports silently, re-encrypted with the role's passphrase.
     let plain = deleg.private_plain.display().to_string();
     assert_eq!(
@@ -426,4 +430,25 @@ fn key_files_against_go_notary_server() {
 fn key_files_against_our_server() {
     let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
     key_files_scenario(&server.url);
+}
+
+/// A rotation the server cannot take leaves the key store as it was (the new key saved
+/// before the upload is removed again) and the old keys still publish afterwards.
+#[test]
+fn failed_rotation_leaves_key_store_unchanged() {
+    let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
+    let url = server.url.clone();
+    let c = ours(&url);
+    c.ok(&["init", GUN, "-p"]);
+    c.ok(&["key", "rotate", GUN, "snapshot"]);
+    let before = key_rows(&c);
+    drop(server);
+    for role in ["targets", "snapshot"] {
+        let out = c.fails(&["key", "rotate", GUN, role]);
+        assert!(out.stdout.starts_with("\n* fatal: "), "{out}");
+        assert_eq!(key_rows(&c), before, "after failed {role} rotation");
+    }
+    let out = c.run(&["key", "rotate", GUN, "root"], Some("yes\n"));
+    assert_eq!(out.status, 1, "{out}");
+    assert_eq!(key_rows(&c), before, "after failed root rotation");
 }

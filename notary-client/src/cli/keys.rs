@@ -235,8 +235,15 @@ pub fn key_import(
     role: Option<&str>,
 ) -> Result<String> {
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Fatal(format!("open {}: {e}", file.display())))?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            // Go's `os.Open` error text.
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            };
+            Fatal(format!("open {}: {why}", file.display()))
+        })?;
         let blocks = pem::decode_all(&text).unwrap_or_default();
         let mut pending: Option<(String, String)> = None;
         let mut errors: Vec<String> = Vec::new();
