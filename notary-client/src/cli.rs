@@ -8,6 +8,7 @@ mod delegation;
 mod keys;
 mod output;
 mod publish;
+mod rotate;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -21,8 +21,8 @@
 //! Files are created 0600 in a 0700 directory whatever the umask, atomically (temporary
 //! file, fsync, rename); decrypted key bytes live in [`Zeroizing`] buffers.
 
-mod pem;
-mod pkcs8;
+pub(crate) mod pem;
+pub(crate) mod pkcs8;
 
 use std::fs;
 use std::io::Write as _;
@@ -300,6 +300,21 @@ impl KeyStore {
         self.save(signer, role, gun, &pass)
     }
 
+    /// Writes `text` as key file `<key_id>.key` verbatim (atomically, mode 0600), as Go's
+    /// importer stores an already encrypted block. `key_id` must be a plain file name.
+    pub fn write_raw(&self, key_id: &str, text: &str) -> Result<(), KeyStoreError> {
+        if key_id.is_empty()
+            || key_id.starts_with('.')
+            || key_id.contains(['/', '\\'])
+            || key_id.chars().any(char::is_control)
+        {
+            return Err(KeyStoreError::Unsupported {
+                reason: format!("key file name {key_id:?}"),
+            });
+        }
+        self.write_atomic(key_id, text.as_bytes())
+    }
+
     fn write_atomic(&self, key_id: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
         let final_path = self.key_path(key_id);
         let tmp = self.dir.join(format!(
@@ -464,6 +479,20 @@ impl KeyStore {
         }
         Ok(pem::encode(LABEL_ENCRYPTED, &headers, &der))
     }
+}
+
+/// Reads a private key from the first PEM block of `text` (as `notary key rotate -k` does):
+/// unencrypted PKCS#8 or SEC1, or encrypted PKCS#8 decrypted with `role`'s passphrase.
+pub fn signer_from_pem(
+    text: &str,
+    role: &str,
+    passphrases: &mut dyn PassphraseRetriever,
+) -> Result<SoftwareSigner, KeyStoreError> {
+    let block = pem::decode_first(text).map_err(|reason| KeyStoreError::Malformed {
+        path: "<input>".into(),
+        reason,
+    })?;
+    decode_block(&block, "", role, passphrases)
 }
 
 /// Reads a key file's headers without decrypting.

@@ -53,6 +53,12 @@ pub fn version() -> Result<String> {
 /// The public key the server holds for `role`, as a Notary key.
 pub(super) fn server_key(ctx: &Context, gun: &Gun, role: &str) -> Result<Key> {
     let v = ctx.remote()?.get_key(gun.as_str(), role)?;
+    key_from_server_json(&v, role)
+}
+
+/// A key as the server returns it from `…/<role>.key` (`{"keytype", "keyval": {"public"}}`),
+/// as a Notary key.
+pub(super) fn key_from_server_json(v: &serde_json::Value, role: &str) -> Result<Key> {
     let keytype = v["keytype"].as_str().unwrap_or_default();
     let public = v["keyval"]["public"].as_str().unwrap_or_default();
     let raw = base64::engine::general_purpose::STANDARD

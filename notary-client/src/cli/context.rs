@@ -33,6 +33,7 @@ pub(crate) struct Context {
     pub(crate) cfg: ClientConfig,
     pub(crate) keystore: KeyStore,
     retriever: EnvRetriever,
+    passphrase_file: Option<PathBuf>,
 }
 
 /// The trust directory's metadata cache for one collection.
@@ -97,6 +98,7 @@ impl Context {
             cfg,
             keystore,
             retriever,
+            passphrase_file: global.passphrase_file.clone(),
         })
     }
 
@@ -173,6 +175,21 @@ impl Context {
         Ok(self
             .keystore
             .save_with(signer, role, gun, &mut self.retriever)?)
+    }
+
+    /// A new retriever with no cached passphrases (Go's `key passwd` asks for the new
+    /// passphrase through a fresh retriever so the unlocking one is not reused).
+    pub(crate) fn fresh_retriever(&self) -> Result<EnvRetriever, Fatal> {
+        let mut r = EnvRetriever::from_env();
+        if let Some(p) = &self.passphrase_file {
+            r = r.with_passphrase_file(p)?;
+        }
+        Ok(r)
+    }
+
+    /// The command's passphrase retriever.
+    pub(crate) fn retriever(&mut self) -> &mut EnvRetriever {
+        &mut self.retriever
     }
 
     pub(crate) fn encrypted_pem(
