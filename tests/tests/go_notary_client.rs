@@ -11,8 +11,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use notary_rs_tests::notary_cli::{
-    host_port, notary_bin, parse_table, start_our_server, GoNotaryServer, NotaryClient,
-    ServerUnderTest,
+    host_port, notary_bin, our_notary_bin, parse_table, start_our_server, GoNotaryServer,
+    NotaryClient, ServerUnderTest,
 };
 use sha2::{Digest, Sha256};
 
@@ -596,4 +596,18 @@ fn e2e_against_go_notary_server() {
 fn e2e_against_our_server() {
     let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
     run_against(&server, &notary_bin());
+}
+
+/// Our `notary` through the same scenario, against Go notary-server.
+#[test]
+fn e2e_our_client_against_go_notary_server() {
+    let server = GoNotaryServer::start().unwrap_or_else(|e| panic!("{e}"));
+    run_against(server.server(), &our_notary_bin());
+}
+
+/// Our `notary` through the same scenario, against our notary-server.
+#[test]
+fn e2e_our_client_against_our_server() {
+    let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
+    run_against(&server, &our_notary_bin());
 }

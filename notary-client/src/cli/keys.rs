@@ -85,9 +85,8 @@ pub fn key_generate(
             std::fs::write(format!("{base}.pem"), KeyStore::public_pem(&signer, role))?;
             let private = ctx.encrypted_pem(&signer, role)?;
             write_private(Path::new(&format!("{base}-key.pem")), private.as_bytes())?;
-            Ok(format!(
-                "Generated new ecdsa {role} key with keyID: {key_id}\n"
-            ))
+            // Go prints nothing when writing to files.
+            Ok(String::new())
         }
     }
 }
