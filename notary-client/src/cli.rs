@@ -37,7 +37,18 @@ pub fn main() -> ExitCode {
         Err(e) => return print(Err(e)),
     };
     let result = match command {
-        Command::Init { gun, publish, .. } => commands::init(&mut ctx, &gun, publish),
+        Command::Init {
+            gun,
+            publish,
+            root_key,
+            root_cert,
+        } => commands::init(
+            &mut ctx,
+            &gun,
+            publish,
+            root_key.as_deref(),
+            root_cert.as_deref(),
+        ),
         Command::Add {
             gun,
             target,
@@ -103,7 +114,7 @@ pub fn main() -> ExitCode {
             quiet,
         ),
         Command::Publish { gun } => commands::publish(&mut ctx, &gun),
-        Command::Status { gun } => commands::status(&ctx, &gun),
+        Command::Status { gun, output } => commands::status(&ctx, &gun, output == "json"),
         Command::Reset { gun, all, number } => commands::reset(&ctx, &gun, all, &number),
         Command::Delete { gun, remote } => commands::delete(&mut ctx, &gun, remote),
         Command::Key { command } => match command {

@@ -86,6 +86,11 @@ fn scenario(server: &ServerUnderTest) {
         status.contains("0    create    targets    target    v1\n"),
         "{status}"
     );
+    // Extra: machine-readable output.
+    let json: serde_json::Value =
+        serde_json::from_str(&c.ok(&["status", GUN, "--output", "json"])).unwrap();
+    assert_eq!(json[0]["action"], "create");
+    assert_eq!(json[1]["path"], "v2");
     assert_eq!(
         c.ok(&["publish", GUN]),
         format!("Pushing changes to {GUN}\nSuccessfully published changes for repository {GUN}\n")
@@ -96,6 +101,15 @@ fn scenario(server: &ServerUnderTest) {
     );
     let expected = vec![row("v1", v1, "targets"), row("v2", v2, "targets")];
     assert_eq!(c.list(GUN), expected);
+    let listed: serde_json::Value =
+        serde_json::from_str(&c.ok(&["list", GUN, "--output", "json"])).unwrap();
+    assert_eq!(
+        (&listed[0]["name"], &listed[0]["size"]),
+        (&serde_json::json!("v1"), &serde_json::json!(15))
+    );
+    let keys: serde_json::Value =
+        serde_json::from_str(&c.ok(&["key", "list", "--output", "json"])).unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 3);
     assert_eq!(
         c.ok(&["lookup", GUN, "v1"]),
         format!("v1 sha256:{} 15\n", hex::encode(Sha256::digest(v1)))
@@ -216,4 +230,39 @@ fn mixed_trust_dir_go_then_ours() {
 fn mixed_trust_dir_ours_then_go() {
     let server = GoNotaryServer::start().unwrap_or_else(|e| panic!("{e}"));
     ours_then_go(&server.server().url);
+}
+
+#[test]
+fn init_with_a_given_root_key() {
+    let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
+    let c = ours(&server.url);
+    let prefix = c.scratch().join("myroot").display().to_string();
+    c.ok(&["key", "generate", "ecdsa", "--role", "root", "-o", &prefix]);
+    let key_file = format!("{prefix}-key.pem");
+    c.ok(&["init", GUN, "--rootkey", &key_file, "-p"]);
+    let keys = c.ok(&["key", "list"]);
+    let roots: Vec<&str> = keys.lines().filter(|l| l.starts_with("root ")).collect();
+    assert_eq!(roots.len(), 1, "{keys}");
+    // The root key used is the one in the file: its public half is `prefix.pem`.
+    let public = std::fs::read_to_string(format!("{prefix}.pem")).unwrap();
+    let spki_pem: String = public
+        .lines()
+        .filter(|l| !l.starts_with("role:") && !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let pk = tuf_core::crypto::PublicKey::from_spki_pem(spki_pem.trim()).unwrap();
+    let id = tuf_core::crypto::Key::from_public_key(tuf_core::Dialect::Notary, pk)
+        .key_id()
+        .to_hex();
+    assert!(roots[0].contains(&id), "root key {id} expected in:\n{keys}");
+    assert_eq!(c.list(GUN), vec![]);
+    // A certificate for another key is refused.
+    let other = ours(&server.url);
+    let out = other.fails(&[
+        "init",
+        "example.com/other",
+        "--rootcert",
+        &format!("{prefix}.pem"),
+    ]);
+    assert!(out.stdout.contains("* fatal:"), "{out}");
 }

@@ -170,6 +170,9 @@ pub enum Command {
     Status {
         /// The GUN.
         gun: String,
+        /// Output format: table (default, as Go notary) or json
+        #[arg(long = "output", default_value = "table")]
+        output: String,
     },
     /// Resets unpublished changes for the local trusted collection.
     Reset {

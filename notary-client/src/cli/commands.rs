@@ -77,21 +77,75 @@ pub(super) fn key_from_server_json(v: &serde_json::Value, role: &str) -> Result<
 }
 
 /// `notary init GUN [-p]`.
-pub fn init(ctx: &mut Context, gun_s: &str, publish_after: bool) -> Result<String> {
+pub fn init(
+    ctx: &mut Context,
+    gun_s: &str,
+    publish_after: bool,
+    root_key: Option<&Path>,
+    root_cert: Option<&Path>,
+) -> Result<String> {
     let g = gun(gun_s)?;
     let mut out = String::new();
     let now = Utc::now();
-    let root_signer = match ctx.keystore.find("root", None).first() {
-        Some(info) => {
-            out.push_str(&format!("Root key found, using: {}\n", info.key_id));
-            ctx.load_key(&info.key_id)?
-        }
-        None => {
-            let s = SoftwareSigner::generate_p256();
-            ctx.save_key(&s, "root", None)?;
-            s
+    let cert = match root_cert {
+        None => None,
+        Some(p) => {
+            let pem =
+                std::fs::read_to_string(p).map_err(|e| Fatal(format!("{}: {e}", p.display())))?;
+            let k = Key::from_certificate_pem(&pem)
+                .map_err(|e| Fatal(format!("{}: {e}", p.display())))?;
+            if k.certificate().and_then(|c| c.common_name.as_deref()) != Some(g.as_str()) {
+                return Err(Fatal(format!(
+                    "the root certificate's common name is not {g}"
+                )));
+            }
+            Some(k)
         }
     };
+    let matches_cert = |s: &SoftwareSigner| {
+        cert.as_ref()
+            .is_none_or(|c| c.public_key().identity() == s.public_key().identity())
+    };
+    let root_signer = if let Some(p) = root_key {
+        let s = super::rotate::read_key(ctx, "root", p)?;
+        if ctx
+            .keystore
+            .find("root", None)
+            .iter()
+            .all(|k| k.key_id != crate::keystore::key_id_of(&s))
+        {
+            ctx.save_key(&s, "root", None)?;
+        }
+        s
+    } else {
+        let mut found = None;
+        for info in ctx.keystore.find("root", None) {
+            let s = ctx.load_key(&info.key_id)?;
+            if matches_cert(&s) {
+                out.push_str(&format!("Root key found, using: {}\n", info.key_id));
+                found = Some(s);
+                break;
+            }
+        }
+        match found {
+            Some(s) => s,
+            None if cert.is_some() => {
+                return Err(Fatal(
+                    "no root key in the key store matches the root certificate".into(),
+                ))
+            }
+            None => {
+                let s = SoftwareSigner::generate_p256();
+                ctx.save_key(&s, "root", None)?;
+                s
+            }
+        }
+    };
+    if !matches_cert(&root_signer) {
+        return Err(Fatal(
+            "the root certificate does not match the root key".into(),
+        ));
+    }
     let targets = SoftwareSigner::generate_p256();
     let snapshot = SoftwareSigner::generate_p256();
     let timestamp = server_key(ctx, &g, "timestamp")?;
@@ -100,7 +154,10 @@ pub fn init(ctx: &mut Context, gun_s: &str, publish_after: bool) -> Result<Strin
     let lifetimes = Lifetimes::default_for(Dialect::Notary);
     let key = |s: &SoftwareSigner| Key::from_public_key(Dialect::Notary, s.public_key().clone());
     let keys = InitialKeys {
-        root: vec![notary_root_key(&root_signer, &g, now, lifetimes.root)?],
+        root: vec![match cert {
+            Some(c) => c,
+            None => notary_root_key(&root_signer, &g, now, lifetimes.root)?,
+        }],
         targets: vec![key(&targets)],
         snapshot: vec![key(&snapshot)],
         timestamp: vec![timestamp],
@@ -270,9 +327,19 @@ pub fn remove(
 }
 
 /// `notary status GUN`.
-pub fn status(ctx: &Context, gun_s: &str) -> Result<String> {
+pub fn status(ctx: &Context, gun_s: &str, json: bool) -> Result<String> {
     let g = gun(gun_s)?;
     let changes = Changelist::open(&ctx.repo(&g))?.list()?;
+    if json {
+        let v: Vec<_> = changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                serde_json::json!({"index": i, "action": c.action, "scope": c.scope, "type": c.kind, "path": c.path})
+            })
+            .collect();
+        return Ok(serde_json::to_string_pretty(&v)? + "\n");
+    }
     if changes.is_empty() {
         return Ok(format!("No unpublished changes for {g}\n"));
     }

@@ -92,7 +92,11 @@ fn load_local(ctx: &mut Context, ids: &[String]) -> Result<Vec<SoftwareSigner>> 
 /// Go's `readKey` for `--key FILE`: the first PEM block of the file; a root key must be
 /// encrypted; an encrypted key is decrypted with the *root* passphrase whatever the role
 /// (as Go does); an unencrypted one (other roles) is read as is.
-fn read_key(ctx: &mut Context, role: &str, path: &std::path::Path) -> Result<SoftwareSigner> {
+pub(super) fn read_key(
+    ctx: &mut Context,
+    role: &str,
+    path: &std::path::Path,
+) -> Result<SoftwareSigner> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Fatal(format!("Error reading input root key file: {e}")))?;
     let encrypted = match crate::keystore::pem::decode_first(&text) {
