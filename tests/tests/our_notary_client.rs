@@ -266,3 +266,24 @@ fn init_with_a_given_root_key() {
     ]);
     assert!(out.stdout.contains("* fatal:"), "{out}");
 }
+
+#[test]
+fn debug_flag_logs_steps_without_secrets() {
+    let server = start_our_server(None).unwrap_or_else(|e| panic!("{e}"));
+    let c = ours(&server.url);
+    let out = c.run(&["-D", "init", GUN, "-p"], None);
+    assert_eq!(out.status, 0, "{out}");
+    assert!(
+        out.stderr.contains("level=debug msg=\"uploading root"),
+        "{out}"
+    );
+    let out = c.run(&["-v", "list", GUN], None);
+    assert!(
+        out.stderr
+            .contains("level=debug msg=\"updating trust data for"),
+        "{out}"
+    );
+    for secret in ["root-pass-123", "targets-pass-123", "snapshot-pass-123"] {
+        assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
+    }
+}

@@ -34,7 +34,12 @@ pub(crate) struct Context {
     pub(crate) keystore: KeyStore,
     retriever: EnvRetriever,
     passphrase_file: Option<PathBuf>,
+    /// `-D`/`-v`: log steps to stderr.
+    verbose: bool,
 }
+
+/// Uploads at least this large report their progress on stderr.
+const PROGRESS_BYTES: usize = 1 << 20;
 
 /// The trust directory's metadata cache for one collection.
 struct DirCache<'a>(&'a RepoDir);
@@ -99,6 +104,7 @@ impl Context {
             keystore,
             retriever,
             passphrase_file: global.passphrase_file.clone(),
+            verbose: global.debug || global.verbose,
         })
     }
 
@@ -142,6 +148,10 @@ impl Context {
 
     /// A verifying update of `gun` from the server into the trust directory's cache.
     pub(crate) fn pull(&self, gun: &Gun) -> Result<TrustedSet, PullError> {
+        self.debug(&format!(
+            "updating trust data for {gun} from {}",
+            self.cfg.server_url
+        ));
         let remote = self.remote().map_err(|Fatal(m)| PullError::Setup(m))?;
         let repo = self.repo(gun);
         let mut cache = DirCache(&repo);
@@ -200,5 +210,36 @@ impl Context {
         let key_id = crate::keystore::key_id_of(signer);
         let pass = self.retriever.passphrase(&key_id, role, true, 0)?;
         Ok(KeyStore::encrypted_pem(signer, role, None, &pass)?)
+    }
+
+    /// Logs a step to stderr under `-D`/`-v` (never secrets).
+    pub(crate) fn debug(&self, msg: &str) {
+        if self.verbose {
+            eprintln!("level=debug msg={msg:?}");
+        }
+    }
+
+    /// Uploads `files` to the server, reporting progress for large uploads.
+    pub(crate) fn upload(&self, gun: &Gun, files: &[(String, Vec<u8>)]) -> Result<(), Fatal> {
+        let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+        let roles: Vec<&str> = files.iter().map(|(r, _)| r.as_str()).collect();
+        self.debug(&format!(
+            "uploading {} ({total} bytes) for {gun}",
+            roles.join(", ")
+        ));
+        if total >= PROGRESS_BYTES {
+            eprintln!(
+                "Uploading {} file(s), {:.1} MB, to {} ...",
+                files.len(),
+                total as f64 / 1_048_576.0,
+                self.cfg.server_url
+            );
+        }
+        let started = std::time::Instant::now();
+        self.remote()?.publish(gun.as_str(), files)?;
+        if total >= PROGRESS_BYTES {
+            eprintln!("Uploaded in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        Ok(())
     }
 }

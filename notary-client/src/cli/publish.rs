@@ -166,7 +166,7 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
     })?;
     let mut upload = extra_upload;
     upload.extend(files.into_iter().map(|f| (f.role, f.bytes)));
-    ctx.remote()?.publish(g.as_str(), &upload)?;
+    ctx.upload(g, &upload)?;
     list.clear()?;
     // Refresh the local cache with what the server now serves.
     let _ = ctx.pull(g);

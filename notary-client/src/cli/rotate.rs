@@ -238,10 +238,7 @@ pub fn key_rotate(
         }
     }
     let upload: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.role, f.bytes)).collect();
-    if let Err(e) = ctx
-        .remote()
-        .and_then(|r| Ok(r.publish(g.as_str(), &upload)?))
-    {
+    if let Err(e) = ctx.upload(&g, &upload) {
         remove_keys(ctx, &saved);
         return Err(e);
     }
