@@ -172,7 +172,7 @@ pub enum UpdateFailure {
         role: String,
     },
     /// The root role lists none of the pinned keys (as a valid root certificate).
-    #[error("could not validate the path to a trusted root for {gun}: root.json does not list any of the pinned root keys {pinned:?} (unable to match any certificates to trust_pinning config)")]
+    #[error("could not validate the path to a trusted root for {gun}: root.json lists no valid root certificate with any of the pinned root key ids {pinned:?} (unable to match any certificates to trust_pinning config)")]
     RootNotPinned {
         /// The collection.
         gun: String,

@@ -199,7 +199,7 @@ fn disable_tofu_and_certificate_id_pins() {
     c.with_config_json(json!({"trust_pinning": {"certs": {GUN: [wrong]}}}));
     let out = c.fails(&["list", GUN]);
     assert!(out.stdout.contains(GUN), "{out}");
-    assert!(out.stdout.contains("pinned root keys"), "{out}");
+    assert!(out.stdout.contains("pinned root key ids"), "{out}");
     assert_eq!(cached(&c), Vec::<PathBuf>::new());
 
     // Wildcard GUN prefixes (`prefix*`) pin by id too; the longest one wins.
