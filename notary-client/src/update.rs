@@ -1,7 +1,8 @@
 //! The verifying pull: Go `notary` 0.7's client order (reference §2.1) driving `tuf-core`'s
 //! [`TrustedSet`]. All decisions are tuf-core's; this module does the I/O.
 //!
-//! Order: cached root (else trust on first use of `root.json`) → `timestamp.json` →
+//! Order: cached root (else the server's `root.json`, accepted under the collection's trust
+//! pinning — see [`UpdateOptions`] — or on first use) → `timestamp.json` →
 //! `snapshot.<sha256>.json` unless the cached snapshot is the one the timestamp names →
 //! `targets.<sha256>.json` and delegations `<role>.<sha256>.json` unless the cached copy has
 //! the hash the snapshot lists. When the snapshot names a root other than ours, or the
@@ -16,9 +17,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
+use tuf_core::crypto::{CertInfo, Key, KeyId};
+use tuf_core::envelope::Signed;
 use tuf_core::error::UpdateError;
+use tuf_core::json::JsonLimits;
 use tuf_core::name::Gun;
-use tuf_core::role::{MetaFile, TopRole};
+use tuf_core::role::{MetaFile, RoleKeys, Root, TopRole};
 use tuf_core::trusted_set::{Limits, RepoConfig, TrustedSet};
 
 use crate::remote::{Remote, RemoteError};
@@ -53,15 +57,29 @@ impl MetadataCache for MemoryCache {
 }
 
 /// How to update.
+///
+/// Trust pinning (Go `notary` 0.7 `trustpinning.ValidateRoot` / `NewTrustPinChecker`) applies
+/// only when no root is cached, to the server's `root.json`; a cached root is itself the pin
+/// and later roots are accepted by the root chain (signed by the previous root), as in Go's
+/// `bootstrapClient`. Precedence, one mode per collection: [`Self::pinned_root_keys`], else
+/// [`Self::pinned_ca`], else trust on first use if [`Self::tofu`].
 #[derive(Clone, Debug)]
 pub struct UpdateOptions {
     /// Size and work caps (also the download caps).
     pub limits: Limits,
-    /// Trust the server's `root.json` when no root is cached (Go's default behaviour).
+    /// Trust the server's `root.json` when no root is cached and no pin applies (Go's default
+    /// behaviour; `trust_pinning.disable_tofu` is `tofu: false`). When false and nothing is
+    /// pinned, the update fails before any request.
     pub tofu: bool,
-    /// If non-empty, the root role must list one of these key ids (hex), checked on the
-    /// first-use root and on the final root.
+    /// `trust_pinning.certs`: if non-empty, the first-use root must list root certificates
+    /// with one of these key ids (hex, the `ecdsa-x509` key id as in `root.json`), and a
+    /// threshold of root signatures must come from those pinned certificates.
     pub pinned_root_keys: Vec<String>,
+    /// `trust_pinning.ca`: if non-empty (and no key ids are pinned), the first-use root's
+    /// certificates count only if signed by one of these CA certificates (`ecdsa-x509` /
+    /// `rsa-x509` keys, see [`Key::from_certificate_pem`]) with both currently valid; a
+    /// threshold of root signatures must come from such certificates.
+    pub pinned_ca: Vec<Key>,
     /// When the server cannot be reached, use the cached metadata if it is still valid.
     pub offline_ok: bool,
 }
@@ -72,8 +90,16 @@ impl Default for UpdateOptions {
             limits: Limits::default(),
             tofu: true,
             pinned_root_keys: Vec::new(),
+            pinned_ca: Vec::new(),
             offline_ok: false,
         }
+    }
+}
+
+impl UpdateOptions {
+    /// Whether a `certs` or `ca` pin applies.
+    fn pinned(&self) -> bool {
+        !self.pinned_root_keys.is_empty() || !self.pinned_ca.is_empty()
     }
 }
 
@@ -91,8 +117,9 @@ pub struct UpdateOutcome {
 /// Why an update failed. Messages name the file and the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateFailure {
-    /// No root is cached and trust on first use is disabled (no request was made).
-    #[error("no trusted root for {gun} and trust on first use is disabled")]
+    /// No root is cached, nothing is pinned for the collection and trust on first use is
+    /// disabled (no request was made). Go: `invalid trust pinning specified`.
+    #[error("could not validate the path to a trusted root: trust data for {gun} is not pinned (trust_pinning) and TOFU is disabled (trust_pinning.disable_tofu)")]
     NoTrustedRoot {
         /// The collection.
         gun: String,
@@ -144,13 +171,22 @@ pub enum UpdateFailure {
         /// The role.
         role: String,
     },
-    /// The root role lists none of the pinned keys.
-    #[error("root of {gun} does not list any of the pinned root keys {pinned:?}")]
+    /// The root role lists none of the pinned keys (as a valid root certificate).
+    #[error("could not validate the path to a trusted root for {gun}: root.json lists no valid root certificate with any of the pinned root key ids {pinned:?} (unable to match any certificates to trust_pinning config)")]
     RootNotPinned {
         /// The collection.
         gun: String,
         /// The pinned key ids.
         pinned: Vec<String>,
+    },
+    /// The first-use root does not satisfy the CA pin, or its pinned certificates do not
+    /// reach the root threshold.
+    #[error("could not validate the path to a trusted root for {gun}: {reason}")]
+    RootPinning {
+        /// The collection.
+        gun: String,
+        /// Why.
+        reason: String,
     },
     /// The snapshot names a root that the root chain does not reach.
     #[error("the snapshot names root sha256 {expected}, but the trusted root chain ends at version {version} with sha256 {got}")]
@@ -230,7 +266,7 @@ pub fn update(
                 source,
             }
         })?;
-    } else if !opts.tofu {
+    } else if !opts.tofu && !opts.pinned() {
         return Err(UpdateFailure::NoTrustedRoot {
             gun: gun.as_str().to_owned(),
         });
@@ -253,8 +289,8 @@ pub fn update(
             })
         }
         Err(f) if opts.offline_ok && unreachable(&f) => {
+            // A cached root is the pin (Go ignores trust_pinning then).
             let set = from_cache(&*cache, &config, now)?;
-            check_pinned(&set, gun, opts)?;
             Ok(UpdateOutcome {
                 set,
                 offline: true,
@@ -294,7 +330,7 @@ fn online_update(
                     source,
                 }
             })?;
-            check_pinned(&set, gun, opts)?;
+            check_pinned(&set, gun, opts, now)?;
             bytes
         }
     };
@@ -307,10 +343,7 @@ fn online_update(
         })
     };
     let first = match one_pass(remote, cache, gun, new_set()?) {
-        Ok(set) => {
-            check_pinned(&set, gun, opts)?;
-            return Ok(set);
-        }
+        Ok(set) => return Ok(set),
         Err(PassError::Fatal(f)) => return Err(*f),
         Err(e) => e,
     };
@@ -323,7 +356,6 @@ fn online_update(
             PassError::Retryable(f) | PassError::Fatal(f) => *f,
         });
     }
-    check_pinned(&set, gun, opts)?;
     let walked = (
         sha256_hex(set.root().raw_bytes()),
         set.root().header.version,
@@ -561,24 +593,116 @@ fn remote_failure(remote: &Remote, gun: &Gun, file: &str, e: RemoteError) -> Upd
     }
 }
 
-fn check_pinned(set: &TrustedSet, gun: &Gun, opts: &UpdateOptions) -> Result<(), UpdateFailure> {
-    if opts.pinned_root_keys.is_empty() {
+/// Go's `ValidateRoot` with trust pinning for a first-use root (`set` holds it, already
+/// self-verified): keep the root certificates the pin accepts (`certsCheck`: key id listed;
+/// `caCheck`: signed by a pinned CA; both only among certificates valid at `now`), fail if
+/// none, then require the root threshold of signatures from the kept certificates.
+fn check_pinned(
+    set: &TrustedSet,
+    gun: &Gun,
+    opts: &UpdateOptions,
+    now: DateTime<Utc>,
+) -> Result<(), UpdateFailure> {
+    if !opts.pinned() {
         return Ok(());
     }
-    let listed = set.root().role(TopRole::Root).keyids.iter().any(|id| {
-        let hex = id.to_hex();
-        opts.pinned_root_keys
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(&hex))
+    let root = set.root();
+    let role = root.role(TopRole::Root);
+    let certs = role.keyids.iter().filter_map(|id| {
+        let cert = root.keys.get(id)?.certificate()?;
+        cert_valid_at(cert, now).then_some((id, cert))
     });
-    if listed {
-        Ok(())
+    let accepted: Vec<KeyId> = if opts.pinned_root_keys.is_empty() {
+        let cas: Vec<(&Key, &CertInfo)> = opts
+            .pinned_ca
+            .iter()
+            .filter_map(|k| Some((k, k.certificate()?)))
+            .filter(|(_, c)| cert_valid_at(c, now))
+            .collect();
+        if cas.is_empty() {
+            return Err(UpdateFailure::RootPinning {
+                gun: gun.as_str().to_owned(),
+                reason: "invalid CA certs provided: no pinned CA certificate (trust_pinning.ca) \
+                         is currently valid"
+                    .into(),
+            });
+        }
+        let accepted: Vec<KeyId> = certs
+            .filter(|(_, cert)| {
+                cert_current(cert, now)
+                    && cas.iter().any(|(ca, ca_cert)| {
+                        cert_current(ca_cert, now) && cert.verify_signature(ca.public_key()).is_ok()
+                    })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if accepted.is_empty() {
+            return Err(UpdateFailure::RootPinning {
+                gun: gun.as_str().to_owned(),
+                reason: "no root certificate in root.json is signed by the pinned CA \
+                         (trust_pinning.ca); unable to match any certificates to \
+                         trust_pinning config"
+                    .into(),
+            });
+        }
+        accepted
     } else {
-        Err(UpdateFailure::RootNotPinned {
+        let accepted: Vec<KeyId> = certs
+            .filter(|(id, _)| {
+                let hex = id.to_hex();
+                opts.pinned_root_keys
+                    .iter()
+                    .any(|p| p.trim().eq_ignore_ascii_case(&hex))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if accepted.is_empty() {
+            return Err(UpdateFailure::RootNotPinned {
+                gun: gun.as_str().to_owned(),
+                pinned: opts.pinned_root_keys.clone(),
+            });
+        }
+        accepted
+    };
+    // Threshold from the pinned certificates only (Go verifies with `certsFromRoot =
+    // validPinnedCerts` and the root role's threshold).
+    let limits = JsonLimits {
+        max_bytes: usize::try_from(set.config().limits.root_bytes).unwrap_or(usize::MAX),
+        max_depth: set.config().limits.max_json_depth,
+    };
+    let signed: Signed<Root> =
+        Signed::parse(set.config().dialect, "root", root.raw_bytes(), &limits).map_err(|e| {
+            UpdateFailure::Verify {
+                file: "root.json".into(),
+                source: e.into(),
+            }
+        })?;
+    let pinned_role = RoleKeys {
+        keyids: accepted,
+        threshold: role.threshold,
+    };
+    signed
+        .check_signatures(&root.keys, &pinned_role)
+        .map_err(|e| UpdateFailure::RootPinning {
             gun: gun.as_str().to_owned(),
-            pinned: opts.pinned_root_keys.clone(),
+            reason: format!(
+                "failed to validate integrity of roots: too few signatures by pinned root \
+                 certificates ({e})"
+            ),
         })
-    }
+}
+
+/// Go's `ValidateCertificate(cert, true)` checks we can make: not SHA-1 signed, not expired,
+/// and not starting more than a day from now (Go's one day of leeway).
+fn cert_valid_at(cert: &CertInfo, now: DateTime<Utc>) -> bool {
+    !cert.sha1_signature
+        && cert.not_before <= now + chrono::Duration::days(1)
+        && now <= cert.not_after
+}
+
+/// `x509.Verify`'s date check: strictly within the validity period.
+fn cert_current(cert: &CertInfo, now: DateTime<Utc>) -> bool {
+    cert.not_before <= now && now <= cert.not_after
 }
 
 /// Offline: the cached files must still verify as a whole at `now` (expired → error).

@@ -47,8 +47,20 @@ impl Publisher {
     /// Root+targets with two targets and a delegation `targets/releases` with one target.
     /// `server_ts`: the server's timestamp key (real server) or `None` (we sign timestamps).
     fn new(server_ts: Option<PublicKey>) -> Self {
+        Self::with_root(server_ts, None)
+    }
+
+    /// [`Self::new`] with a given root key and its certificate (else a fresh self-signed one).
+    fn with_root(server_ts: Option<PublicKey>, given_root: Option<(SoftwareSigner, Key)>) -> Self {
         let now = Utc::now();
-        let root = SoftwareSigner::generate_p256();
+        let (root, root_key) = match given_root {
+            Some(pair) => pair,
+            None => {
+                let s = SoftwareSigner::generate_p256();
+                let k = notary_root_key(&s, &gun(), now, Duration::days(3650)).unwrap();
+                (s, k)
+            }
+        };
         let targets = SoftwareSigner::generate_p256();
         let snapshot = SoftwareSigner::generate_p256();
         let releases = SoftwareSigner::generate_p256();
@@ -62,7 +74,7 @@ impl Publisher {
         };
         let key = |pk: &PublicKey| Key::from_public_key(Dialect::Notary, pk.clone());
         let keys = InitialKeys {
-            root: vec![notary_root_key(&root, &gun(), now, Duration::days(3650)).unwrap()],
+            root: vec![root_key],
             targets: vec![key(targets.public_key())],
             snapshot: vec![key(snapshot.public_key())],
             timestamp: vec![key(&ts_key)],
@@ -1020,4 +1032,248 @@ fn hostile_root_chain_is_capped() {
         ),
         "{err:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Trust pinning (Go `trustpinning.ValidateRoot`): applies to the first-use root only.
+
+fn openssl(args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA (self-signed, P-256) and a root key whose certificate for the GUN it signed:
+/// `(dir, CA certificate key, root signer, root certificate key)`.
+fn ca_signed_root() -> (tempfile::TempDir, Key, SoftwareSigner, Key) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.crt"),
+        "-days",
+        "30",
+        "-subj",
+        "/CN=Test CA",
+    ]);
+    // The root key is ours; openssl only certifies it.
+    let signer = SoftwareSigner::generate_p256();
+    std::fs::write(p("root.der"), &*signer.to_pkcs8_der()).unwrap();
+    let subj = format!("/CN={}", GUN.replace('/', "\\/"));
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &p("root.der"),
+        "-keyform",
+        "DER",
+        "-subj",
+        &subj,
+        "-out",
+        &p("root.csr"),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("root.csr"),
+        "-CA",
+        &p("ca.crt"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-sha256",
+        "-out",
+        &p("root.crt"),
+    ]);
+    let ca = Key::from_certificate_pem(&std::fs::read_to_string(p("ca.crt")).unwrap()).unwrap();
+    let cert = Key::from_certificate_pem(&std::fs::read_to_string(p("root.crt")).unwrap()).unwrap();
+    (dir, ca, signer, cert)
+}
+
+fn pinned_update(
+    h: &Hostile,
+    opts: &UpdateOptions,
+) -> (Result<UpdateOutcome, UpdateFailure>, MemoryCache) {
+    let mut cache = MemoryCache::default();
+    let r = update(&quick_remote(&h.url), &mut cache, &gun(), Utc::now(), opts);
+    (r, cache)
+}
+
+#[test]
+fn pin_by_cert_key_id_accepts_the_listed_root_and_rejects_others() {
+    let h = Hostile::start();
+    let mut p = Publisher::new(None);
+    h.serve(&p.sign());
+    let id = p.editor.root().roles.get(TopRole::Root).keyids[0].to_hex();
+    // The pinned id is the ecdsa-x509 key id listed in root.json (Go: CertBundleToKey(..).ID()).
+    let (r, cache) = pinned_update(
+        &h,
+        &UpdateOptions {
+            pinned_root_keys: vec![id.to_uppercase()],
+            tofu: false,
+            ..opts()
+        },
+    );
+    r.unwrap();
+    assert_eq!(cache.files.len(), 5);
+    let (r, cache) = pinned_update(
+        &h,
+        &UpdateOptions {
+            pinned_root_keys: vec!["ab".repeat(32)],
+            ..opts()
+        },
+    );
+    let err = r.unwrap_err();
+    assert!(
+        matches!(&err, UpdateFailure::RootNotPinned { gun, .. } if gun == GUN),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(GUN), "{err}");
+    assert!(cache.files.is_empty());
+}
+
+#[test]
+fn pins_do_not_apply_once_a_root_is_cached() {
+    // Go's bootstrapClient: a cached root is the pin; trust_pinning is not consulted.
+    let (h, _p, _f, mut cache) = seeded();
+    let pinned = UpdateOptions {
+        pinned_root_keys: vec!["ab".repeat(32)],
+        tofu: false,
+        ..opts()
+    };
+    update(
+        &quick_remote(&h.url),
+        &mut cache,
+        &gun(),
+        Utc::now(),
+        &pinned,
+    )
+    .unwrap();
+}
+
+#[test]
+fn pinned_certs_must_reach_the_root_threshold() {
+    // Root role: two certificates, threshold 2; pinning one of them leaves one usable
+    // signature (Go verifies with the pinned certificates only).
+    let h = Hostile::start();
+    let mut p = Publisher::new(None);
+    let second = SoftwareSigner::generate_p256();
+    let second_key = notary_root_key(&second, &gun(), Utc::now(), Duration::days(30)).unwrap();
+    let first_key = p
+        .editor
+        .root()
+        .keys
+        .get(&p.editor.root().roles.get(TopRole::Root).keyids[0])
+        .unwrap()
+        .clone();
+    p.editor
+        .set_role_keys(
+            TopRole::Root,
+            vec![first_key.clone(), second_key],
+            Threshold::new(2).unwrap(),
+        )
+        .unwrap();
+    p.extra_root.push(second);
+    h.serve(&p.sign());
+    let (r, cache) = pinned_update(
+        &h,
+        &UpdateOptions {
+            pinned_root_keys: vec![first_key.key_id().to_hex()],
+            ..opts()
+        },
+    );
+    let err = r.unwrap_err();
+    assert!(matches!(&err, UpdateFailure::RootPinning { .. }), "{err:?}");
+    assert!(cache.files.is_empty());
+    // Without a pin (TOFU) the same root is fine.
+    pinned_update(&h, &opts()).0.unwrap();
+}
+
+#[test]
+fn ca_pin_accepts_a_ca_signed_root_and_rejects_a_self_signed_one() {
+    let (_dir, ca, signer, cert) = ca_signed_root();
+    let with_ca = UpdateOptions {
+        pinned_ca: vec![ca.clone()],
+        tofu: false,
+        ..opts()
+    };
+    let h = Hostile::start();
+    let mut p = Publisher::with_root(None, Some((signer, cert)));
+    h.serve(&p.sign());
+    let (r, cache) = pinned_update(&h, &with_ca);
+    r.unwrap();
+    assert_eq!(cache.files.len(), 5);
+
+    let h2 = Hostile::start();
+    let mut p2 = Publisher::new(None);
+    h2.serve(&p2.sign());
+    let (r, cache) = pinned_update(&h2, &with_ca);
+    let err = r.unwrap_err();
+    assert!(
+        matches!(&err, UpdateFailure::RootPinning { gun, .. } if gun == GUN),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("pinned CA"), "{err}");
+    assert!(cache.files.is_empty());
+
+    // A CA that did not sign it is no better, and certificate ids win over the CA (Go's
+    // precedence: certs, then ca).
+    let (_dir2, other_ca, _, _) = ca_signed_root();
+    let (r, _) = pinned_update(
+        &h,
+        &UpdateOptions {
+            pinned_ca: vec![other_ca],
+            ..opts()
+        },
+    );
+    assert!(matches!(r, Err(UpdateFailure::RootPinning { .. })));
+    let id = p2.editor.root().roles.get(TopRole::Root).keyids[0].to_hex();
+    let (r, _) = pinned_update(
+        &h2,
+        &UpdateOptions {
+            pinned_root_keys: vec![id],
+            pinned_ca: vec![ca],
+            ..opts()
+        },
+    );
+    r.unwrap();
+}
+
+#[test]
+fn disable_tofu_without_a_pin_fails_before_any_request() {
+    let h = Hostile::start();
+    let mut p = Publisher::new(None);
+    h.serve(&p.sign());
+    let remote = quick_remote(&h.url);
+    let mut cache = MemoryCache::default();
+    let no_tofu = UpdateOptions {
+        tofu: false,
+        ..opts()
+    };
+    let err = update(&remote, &mut cache, &gun(), Utc::now(), &no_tofu).unwrap_err();
+    assert!(
+        matches!(&err, UpdateFailure::NoTrustedRoot { gun } if gun == GUN),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("TOFU is disabled"), "{err}");
+    assert!(cache.files.is_empty());
+    assert_eq!(remote.request_count(), 0);
 }

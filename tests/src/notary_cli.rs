@@ -474,6 +474,33 @@ impl NotaryClient {
         })
     }
 
+    /// Adds (or replaces) top-level members of this client's config file, e.g.
+    /// `{"trust_pinning": {"disable_tofu": true}}`; `trust_dir` and `remote_server` stay
+    /// unless `extra` names them.
+    ///
+    /// # Panics
+    ///
+    /// Harness: if `extra` is not an object or the config cannot be rewritten.
+    #[allow(clippy::panic)] // test harness
+    pub fn with_config_json(&self, extra: serde_json::Value) {
+        let result = (|| -> Result<(), String> {
+            let text = fs::read_to_string(&self.config).map_err(|e| format!("read: {e}"))?;
+            let mut config: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("parse: {e}"))?;
+            let (Some(config_obj), serde_json::Value::Object(extra)) =
+                (config.as_object_mut(), extra)
+            else {
+                return Err("the config and `extra` must be JSON objects".into());
+            };
+            config_obj.extend(extra);
+            let text = serde_json::to_string_pretty(&config).map_err(|e| format!("{e}"))?;
+            fs::write(&self.config, text).map_err(|e| format!("write: {e}"))
+        })();
+        if let Err(e) = result {
+            panic!("cannot rewrite {}: {e}", self.config.display());
+        }
+    }
+
     /// Runs later commands with `bin` (e.g. our `notary` instead of Go's) on the same trust
     /// directory and configuration.
     pub fn set_bin(&mut self, bin: PathBuf) {

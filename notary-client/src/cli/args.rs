@@ -50,6 +50,11 @@ pub struct Global {
     /// Read passphrases from this file (first line) instead of the environment or a prompt
     #[arg(long = "passphrase-file", global = true)]
     pub passphrase_file: Option<PathBuf>,
+    /// Pin the root of the command's GUN to this root certificate key ID (as listed in its
+    /// root.json; may repeat). Adds to trust_pinning.certs for the GUN; applies only when no
+    /// root is cached yet (first use)
+    #[arg(long = "pin-root-key", value_name = "KEYID", global = true)]
+    pub pin_root_key: Vec<String>,
 }
 
 /// `notary` commands.

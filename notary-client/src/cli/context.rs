@@ -1,10 +1,10 @@
 //! What every command needs: the resolved configuration, the key store, passphrases, the
 //! trust directory and the remote server.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use tuf_core::crypto::SoftwareSigner;
+use tuf_core::crypto::{Key, SoftwareSigner};
 use tuf_core::name::{Gun, RoleName};
 use tuf_core::trusted_set::{Limits, TrustedSet};
 
@@ -16,6 +16,37 @@ use crate::passphrase::{EnvRetriever, PassphraseRetriever as _};
 use crate::remote::{Remote, RemoteOptions};
 use crate::trustdir::RepoDir;
 use crate::update::{self, MetadataCache, UpdateFailure, UpdateOptions};
+
+/// The certificates of a `trust_pinning.ca` bundle (PEM, one or more `CERTIFICATE` blocks).
+/// Unreadable, empty or unparsable files are errors naming the file (Go: `could not load root
+/// cert from CA path`); which CAs are currently valid is decided by the update.
+fn load_ca_bundle(path: &Path) -> Result<Vec<Key>, PullError> {
+    let err = |reason: String| {
+        PullError::Setup(format!(
+            "could not load root cert from CA path {} (trust_pinning.ca): {reason}",
+            path.display()
+        ))
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(BEGIN) {
+        let after = &rest[start..];
+        let end = after
+            .find(END)
+            .ok_or_else(|| err("unterminated PEM certificate".into()))?;
+        let block = &after[..end + END.len()];
+        let key = Key::from_certificate_pem(block).map_err(|e| err(e.to_string()))?;
+        certs.push(key);
+        rest = &after[end + END.len()..];
+    }
+    if certs.is_empty() {
+        return Err(err("no PEM certificates found".into()));
+    }
+    Ok(certs)
+}
 
 /// The [`RoleName`] of a metadata file name (`root`, `targets`, `targets/releases`, ...).
 pub(crate) fn role_name(role: &str) -> Option<RoleName> {
@@ -36,6 +67,8 @@ pub(crate) struct Context {
     passphrase_file: Option<PathBuf>,
     /// `-D`/`-v`: log steps to stderr.
     verbose: bool,
+    /// `--pin-root-key`: extra `trust_pinning.certs` ids for the command's GUN.
+    pin_root_keys: Vec<String>,
 }
 
 /// Uploads at least this large report their progress on stderr.
@@ -105,6 +138,7 @@ impl Context {
             retriever,
             passphrase_file: global.passphrase_file.clone(),
             verbose: global.debug || global.verbose,
+            pin_root_keys: global.pin_root_key.clone(),
         })
     }
 
@@ -155,21 +189,50 @@ impl Context {
         let remote = self.remote().map_err(|Fatal(m)| PullError::Setup(m))?;
         let repo = self.repo(gun);
         let mut cache = DirCache(&repo);
+        let (pinned_root_keys, pinned_ca) = self.pins(gun, cache.read("root").is_none())?;
         let opts = UpdateOptions {
             limits: Limits::default(),
             tofu: !self.cfg.trust_pinning.disable_tofu,
-            pinned_root_keys: self
-                .cfg
-                .trust_pinning
-                .certs
-                .get(gun.as_str())
-                .cloned()
-                .unwrap_or_default(),
+            pinned_root_keys,
+            pinned_ca,
             offline_ok: true,
         };
         update::update(&remote, &mut cache, gun, Utc::now(), &opts)
             .map(|outcome| outcome.set)
             .map_err(|e| PullError::Update(Box::new(e)))
+    }
+
+    /// The trust pin for `gun`, Go's `NewTrustPinChecker` precedence: `certs` for exactly the
+    /// GUN (plus `--pin-root-key`), else the longest `certs` wildcard (`prefix*`), else the CA
+    /// bundle of the longest `ca` prefix of the GUN. The CA bundle is read only when it will be
+    /// used (`first_use`: no cached root), as Go builds the checker only for a new root.
+    fn pins(&self, gun: &Gun, first_use: bool) -> Result<(Vec<String>, Vec<Key>), PullError> {
+        let tp = &self.cfg.trust_pinning;
+        let g = gun.as_str();
+        let mut ids = tp.certs.get(g).cloned().or_else(|| {
+            tp.certs
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_suffix('*')?, k.len(), v)))
+                .filter(|(prefix, _, _)| g.starts_with(prefix))
+                .max_by_key(|(_, len, _)| *len)
+                .map(|(_, _, v)| v.clone())
+        });
+        if !self.pin_root_keys.is_empty() {
+            ids.get_or_insert_with(Vec::new)
+                .extend(self.pin_root_keys.iter().cloned());
+        }
+        if let Some(ids) = ids {
+            return Ok((ids, Vec::new()));
+        }
+        let ca = tp
+            .ca
+            .iter()
+            .filter(|(prefix, _)| g.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len());
+        match ca {
+            Some((_, path)) if first_use => Ok((Vec::new(), load_ca_bundle(path)?)),
+            _ => Ok((Vec::new(), Vec::new())),
+        }
     }
 
     pub(crate) fn load_key(&mut self, key_id: &str) -> Result<SoftwareSigner, Fatal> {
