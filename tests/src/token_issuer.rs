@@ -332,10 +332,7 @@ fn mint(
         Err(e) => return Err(format!("signing token: {e}")),
     };
     // JOSE ES256: raw r || s, 64 bytes.
-    Ok(format!(
-        "{signing_input}.{}",
-        b64url.encode(sig.to_bytes())
-    ))
+    Ok(format!("{signing_input}.{}", b64url.encode(sig.to_bytes())))
 }
 
 /// `type:name:actions`; the name may itself contain `:` (a registry host with a port).
@@ -420,7 +417,9 @@ mod tests {
 
     #[test]
     fn query_and_scope_parsing() {
-        let q = parse_query("account=alice&scope=repository%3Aexample.com%2Fa%3Apush%2Cpull&service=notary-server");
+        let q = parse_query(
+            "account=alice&scope=repository%3Aexample.com%2Fa%3Apush%2Cpull&service=notary-server",
+        );
         assert_eq!(q[0], ("account".into(), "alice".into()));
         assert_eq!(q[1].1, "repository:example.com/a:push,pull");
         assert_eq!(

@@ -74,7 +74,10 @@ fn assert_no_secrets(out: &CmdOutput) {
             "{s:?} leaked:\n{out}"
         );
     }
-    assert!(!out.stdout.contains("eyJ") && !out.stderr.contains("eyJ"), "token leaked:\n{out}");
+    assert!(
+        !out.stdout.contains("eyJ") && !out.stderr.contains("eyJ"),
+        "token leaked:\n{out}"
+    );
 }
 
 fn scopes(reqs: &[TokenRequest]) -> Vec<String> {
@@ -125,8 +128,11 @@ fn token_auth_against_go_server() {
         200
     );
     assert_eq!(
-        notary_rs_tests::notary_cli::http_get_status(port, &format!("/v2/{gun}/_trust/tuf/root.json"))
-            .unwrap(),
+        notary_rs_tests::notary_cli::http_get_status(
+            port,
+            &format!("/v2/{gun}/_trust/tuf/root.json")
+        )
+        .unwrap(),
         401
     );
 
@@ -141,10 +147,16 @@ fn token_auth_against_go_server() {
         format!("* fatal: {} does not have trust data for {gun}", host(&url))
     );
     assert_eq!(fatal_line(&out), fatal_line(&go_out));
-    assert_eq!(scopes(&reqs), vec![format!("repository:{gun}:pull")], "{reqs:?}");
+    assert_eq!(
+        scopes(&reqs),
+        vec![format!("repository:{gun}:pull")],
+        "{reqs:?}"
+    );
     assert_eq!(scopes(&go_reqs), scopes(&reqs));
     assert_anonymous(&reqs);
-    assert!(reqs.iter().all(|r| r.granted == vec![vec!["pull".to_owned()]]));
+    assert!(reqs
+        .iter()
+        .all(|r| r.granted == vec![vec!["pull".to_owned()]]));
 
     // 2. init -p without NOTARY_AUTH: a pull-only token, 401, nothing published.
     let (out, reqs) = run(&lab, &c, &["init", gun, "-p"], &[]);
@@ -160,6 +172,12 @@ fn token_auth_against_go_server() {
     assert_eq!(go_out.status, 1, "{go_out}");
     assert_eq!(fatal_line(&go_out), UNAUTHORIZED, "{go_out}");
     assert_anonymous(&go_reqs);
+    // Go prompts `Enter username: ` on stdout (and reads EOF); ours does not prompt.
+    assert_eq!(
+        out.stdout,
+        go_out.stdout.replacen("Enter username: ", "", 1),
+        "ours:\n{out}\nGo:\n{go_out}"
+    );
     for g in [gun, go_gun] {
         let out = go.run(&["list", g], None);
         assert_eq!(
@@ -199,21 +217,30 @@ fn token_auth_against_go_server() {
     assert_eq!(out.status, 0, "{out}");
     assert_no_secrets(&out);
     assert!(
-        out.stdout
-            .ends_with(&format!("Successfully published changes for repository {gun}\n")),
+        out.stdout.ends_with(&format!(
+            "Successfully published changes for repository {gun}\n"
+        )),
         "{out}"
     );
     assert_creds_are_alices(&reqs);
-    assert!(reqs.iter().any(|r| r.scopes == vec![push.clone()] && r.authenticated));
+    assert!(reqs
+        .iter()
+        .any(|r| r.scopes == vec![push.clone()] && r.authenticated));
 
     // A second repository, initialised and published in one go with credentials.
-    let gun2 = "example.com/authapp2";
+    // Not a prefix-extension of `gun`: Go's memory storage deletes every GUN that starts
+    // with the deleted one (`strings.HasPrefix`), which would take this one along.
+    let gun2 = "example.com/second";
     let (out, reqs) = run(&lab, &c, &["init", gun2, "-p"], &[("NOTARY_AUTH", AUTH)]);
     assert_eq!(out.status, 0, "{out}");
     assert_no_secrets(&out);
-    assert_eq!(
-        out.stdout,
-        format!("Auto-publishing changes to {gun2}\nSuccessfully published changes for repository {gun2}\n")
+    // The root key made by the failed init above is reused, as Go does.
+    assert!(
+        out.stdout.starts_with("Root key found, using: ")
+            && out.stdout.ends_with(&format!(
+                "\nAuto-publishing changes to {gun2}\nSuccessfully published changes for repository {gun2}\n"
+            )),
+        "{out}"
     );
     assert_creds_are_alices(&reqs);
 
@@ -231,6 +258,35 @@ fn token_auth_against_go_server() {
     assert_eq!(go_out.status, 0, "{go_out}");
     assert_eq!(go_out.stdout, out.stdout);
     assert_anonymous(&go_reqs);
+
+    // A publish without credentials announces itself, then fails like Go's.
+    let (out, reqs) = run(&lab, &c, &["add", gun, "v2", &target], &[]);
+    assert_eq!(out.status, 0, "{out}");
+    assert!(reqs.is_empty(), "{reqs:?}");
+    let (out, reqs) = run(&lab, &c, &["publish", gun], &[]);
+    assert_eq!(out.status, 1, "{out}");
+    assert_no_secrets(&out);
+    assert_anonymous(&reqs);
+    let go_target = go.scratch().join("t.txt");
+    std::fs::write(&go_target, b"go target\n").unwrap();
+    go.ok(&["add", go_gun, "v2", &go_target.display().to_string()]);
+    let (go_out, go_reqs) = run(&lab, &go, &["publish", go_gun], &[]);
+    assert_eq!(go_out.status, 1, "{go_out}");
+    assert_anonymous(&go_reqs);
+    assert_eq!(
+        out.stdout.replace(gun, "GUN"),
+        go_out
+            .stdout
+            .replacen("Enter username: ", "", 1)
+            .replace(go_gun, "GUN"),
+        "ours:\n{out}\nGo:\n{go_out}"
+    );
+    assert_eq!(
+        out.stdout,
+        format!("Pushing changes to {gun}\n\n{UNAUTHORIZED}\n")
+    );
+    // Nothing new on the server.
+    assert_eq!(c.list(gun).len(), 1);
 
     // 5. delete --remote with a wrong password: pull-only token, 401, as Go.
     let (out, reqs) = run(
@@ -260,9 +316,10 @@ fn token_auth_against_go_server() {
         go_out.stdout.replace(go_gun, "GUN"),
         "ours:\n{out}\nGo:\n{go_out}"
     );
-    // Still on the server.
-    assert_eq!(go.run(&["list", gun], None).status, 0);
-    assert_eq!(go.run(&["list", go_gun], None).status, 0);
+    // Still on the server (a fresh Go client: no cached metadata to fall back on).
+    let fresh = NotaryClient::new(&url);
+    assert_eq!(fresh.run(&["list", gun], None).status, 0);
+    assert_eq!(fresh.run(&["list", go_gun], None).status, 0);
 
     // 6. delete --remote with credentials: `*` scope, gone from the server.
     let (out, reqs) = run(
@@ -294,8 +351,9 @@ fn token_auth_against_go_server() {
         out.stdout.replace(gun, "GUN"),
         go_out.stdout.replace(go_gun, "GUN")
     );
+    let fresh = NotaryClient::new(&url);
     for g in [gun, go_gun] {
-        let out = go.run(&["list", g], None);
+        let out = fresh.run(&["list", g], None);
         assert_eq!(
             fatal_line(&out),
             format!("* fatal: {} does not have trust data for {g}", host(&url)),
@@ -303,5 +361,6 @@ fn token_auth_against_go_server() {
         );
     }
     // The other repository is untouched.
-    assert_eq!(go.run(&["list", gun2], None).status, 0);
+    let out = fresh.run(&["list", gun2], None);
+    assert_eq!(out.status, 0, "{out}");
 }
