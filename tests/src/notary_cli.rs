@@ -349,13 +349,45 @@ pub struct GoNotaryServer {
 impl GoNotaryServer {
     /// Writes the config, starts the server and waits for `/_notary_server/health`.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(None)
+    }
+
+    /// [`Self::start`] with Docker-registry token auth (reference §3): the config gets
+    /// `"auth": {"type": "token", "options": {"realm", "service", "issuer",
+    /// "rootcertbundle"}}`. The health endpoint stays unauthenticated.
+    pub fn start_with_auth(
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        rootcertbundle: &Path,
+    ) -> Result<Self, String> {
+        let auth = serde_json::json!({
+            "type": "token",
+            "options": {
+                "realm": realm,
+                "service": service,
+                "issuer": issuer,
+                "rootcertbundle": path_string(rootcertbundle)?,
+            }
+        });
+        Self::start_with(Some(auth))
+    }
+
+    fn start_with(auth: Option<serde_json::Value>) -> Result<Self, String> {
         let bin = go_notary_server_bin();
         let server = with_free_port(|port| {
             let dir = server_dir("go-notary-server-")?;
             let config = dir.path().join("config.json");
-            let text = format!(
-                r#"{{"server":{{"http_addr":"127.0.0.1:{port}"}},"trust_service":{{"type":"local"}},"storage":{{"backend":"memory"}},"logging":{{"level":"error"}}}}"#
-            );
+            let mut value = serde_json::json!({
+                "server": {"http_addr": format!("127.0.0.1:{port}")},
+                "trust_service": {"type": "local"},
+                "storage": {"backend": "memory"},
+                "logging": {"level": "error"},
+            });
+            if let (Some(auth), Some(obj)) = (&auth, value.as_object_mut()) {
+                obj.insert("auth".to_owned(), auth.clone());
+            }
+            let text = value.to_string();
             fs::write(&config, text).map_err(|e| format!("write {}: {e}", config.display()))?;
             let args = vec!["-config".to_owned(), path_string(&config)?];
             spawn_server(&bin, &args, &[], "/_notary_server/health", port, dir)

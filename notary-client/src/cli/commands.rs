@@ -174,7 +174,9 @@ pub fn init(
         repo.write_metadata(&role, &f.bytes)?;
     }
     if publish_after {
+        // Printed before the upload, which may fail (Go prints as it goes).
         out.push_str(&format!("Auto-publishing changes to {g}\n"));
+        super::delegation::emit(&std::mem::take(&mut out));
         super::publish::publish_changes(ctx, &g)?;
         out.push_str(&format!(
             "Successfully published changes for repository {g}\n"
@@ -198,6 +200,7 @@ fn stage(
     let mut out = message;
     if publish_after {
         out.push_str(&format!("Auto-publishing changes to {g}\n"));
+        super::delegation::emit(&std::mem::take(&mut out));
         super::publish::publish_changes(ctx, g)?;
         out.push_str(&format!(
             "Successfully published changes for repository {g}\n"
@@ -366,12 +369,11 @@ pub fn reset(ctx: &Context, gun_s: &str, all: bool, numbers: &[usize]) -> Result
 /// `notary publish GUN`.
 pub fn publish(ctx: &mut Context, gun_s: &str) -> Result<String> {
     let g = gun(gun_s)?;
-    let mut out = format!("Pushing changes to {g}\n");
+    super::delegation::emit(&format!("Pushing changes to {g}\n"));
     super::publish::publish_changes(ctx, &g)?;
-    out.push_str(&format!(
+    Ok(format!(
         "Successfully published changes for repository {g}\n"
-    ));
-    Ok(out)
+    ))
 }
 
 fn all_targets(set: &TrustedSet, roles: &[String]) -> Vec<Vec<String>> {
@@ -482,14 +484,16 @@ pub fn verify(
 /// `notary delete GUN [--remote]`.
 pub fn delete(ctx: &mut Context, gun_s: &str, remote: bool) -> Result<String> {
     let g = gun(gun_s)?;
-    let mut out = format!("Deleting trust data for repository {g}\n");
-    if remote {
-        ctx.remote()?.delete(g.as_str())?;
-    }
+    // As Go (`tufDeleteGUN`, `client.DeleteTrustData`): set up the transport, announce,
+    // remove the local data, then the remote (which may still fail, e.g. 401).
+    let server = if remote { Some(ctx.remote()?) } else { None };
+    super::delegation::emit(&format!("Deleting trust data for repository {g}\n"));
     ctx.repo(&g).delete_all()?;
-    out.push_str(&format!(
+    if let Some(server) = server {
+        server.delete(g.as_str())?;
+    }
+    Ok(format!(
         "Successfully deleted local {}trust data for repository {g}\n",
         if remote { "and remote " } else { "" }
-    ));
-    Ok(out)
+    ))
 }

@@ -31,7 +31,7 @@ type Result<T> = std::result::Result<T, Fatal>;
 
 /// Writes `text` to stdout now (before a publish or a prompt that may follow), as Go's
 /// `cmd.Print*` calls do.
-fn emit(text: &str) {
+pub(super) fn emit(text: &str) {
     let mut out = std::io::stdout();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

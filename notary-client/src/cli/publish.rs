@@ -66,6 +66,12 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
     let mut editor = match ctx.pull(g) {
         Ok(set) => RepoEditor::from_trusted(&set)?,
         Err(e) if e.is_not_found() => {
+            if repo.read_metadata(&RoleName::root())?.is_none() {
+                // Neither on the server nor initialised here: Go's publish initialises the
+                // repository first (`Initialize(nil)`: the first local root key, else a new
+                // one), e.g. after an `init -p` whose upload was refused.
+                super::commands::init(ctx, g.as_str(), false, None, None)?;
+            }
             let (root, targets) = local_initial(&repo, g)?;
             extra_upload.push(("root".into(), root.raw_bytes().to_vec()));
             let mut ed = RepoEditor::resume(Dialect::Notary, &root, &targets, [], None, None);
