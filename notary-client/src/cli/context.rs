@@ -67,6 +67,8 @@ pub(crate) struct Context {
     passphrase_file: Option<PathBuf>,
     /// `-D`/`-v`: log steps to stderr.
     verbose: bool,
+    /// The remote server, once used.
+    remote: std::cell::OnceCell<Remote>,
     /// `--pin-root-key`: extra `trust_pinning.certs` ids for the command's GUN.
     pin_root_keys: Vec<String>,
 }
@@ -138,6 +140,7 @@ impl Context {
             retriever,
             passphrase_file: global.passphrase_file.clone(),
             verbose: global.debug || global.verbose,
+            remote: std::cell::OnceCell::new(),
             pin_root_keys: global.pin_root_key.clone(),
         })
     }
@@ -154,7 +157,17 @@ impl Context {
     /// (a positive integer) sets the per-request deadline (not a Go notary variable; tests
     /// use it to exercise slow servers without waiting 30 s). The connect deadline is never
     /// longer than the request deadline.
-    pub(crate) fn remote(&self) -> Result<Remote, Fatal> {
+    /// The remote server, created once per command so that bearer tokens are reused across
+    /// its requests.
+    pub(crate) fn remote(&self) -> Result<&Remote, Fatal> {
+        if let Some(r) = self.remote.get() {
+            return Ok(r);
+        }
+        let r = self.new_remote()?;
+        Ok(self.remote.get_or_init(|| r))
+    }
+
+    fn new_remote(&self) -> Result<Remote, Fatal> {
         let defaults = RemoteOptions::default();
         let timeout = match std::env::var("NOTARY_RS_TIMEOUT_SECS") {
             Ok(v) => match v.trim().parse::<u64>() {
@@ -197,7 +210,7 @@ impl Context {
             pinned_ca,
             offline_ok: true,
         };
-        update::update(&remote, &mut cache, gun, Utc::now(), &opts)
+        update::update(remote, &mut cache, gun, Utc::now(), &opts)
             .map(|outcome| outcome.set)
             .map_err(|e| PullError::Update(Box::new(e)))
     }
