@@ -5,6 +5,7 @@
 # artifact being refused. Everything lives in a temporary directory.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/ensure-toolchain.sh
 
 if ! command -v curl >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive

@@ -3,6 +3,7 @@
 # Rust test in the workspace. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/ensure-toolchain.sh
 
 py=$(scripts/setup-python.sh | tail -n 1)
 export NOTARY_RS_PYTHON="$py"
