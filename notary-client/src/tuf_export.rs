@@ -131,7 +131,7 @@ pub enum ExportError {
         /// The rejected file (relative to the source directory).
         file: String,
         /// The trusted set's reason.
-        source: UpdateError,
+        source: Box<UpdateError>,
     },
     /// No key was given for a delegated role of the source.
     #[error("no signing key given for delegated role {role}")]
@@ -144,7 +144,7 @@ pub enum ExportError {
     Name(#[from] NameError),
     /// The editor refused (e.g. a role without keys).
     #[error(transparent)]
-    Edit(#[from] EditError),
+    Edit(Box<EditError>),
     /// The output cannot be written as asked.
     #[error("{}: {reason}", path.display())]
     Output {
@@ -163,6 +163,12 @@ pub enum ExportError {
     },
 }
 
+impl From<EditError> for ExportError {
+    fn from(e: EditError) -> Self {
+        Self::Edit(Box::new(e))
+    }
+}
+
 fn read(dir: &Path, file: &str) -> Result<Vec<u8>, ExportError> {
     let path = dir.join(file);
     fs::read(&path).map_err(|source| ExportError::Io { path, source })
@@ -171,7 +177,7 @@ fn read(dir: &Path, file: &str) -> Result<Vec<u8>, ExportError> {
 fn rejected(file: &str) -> impl FnOnce(UpdateError) -> ExportError + '_ {
     move |source| ExportError::Verify {
         file: file.to_owned(),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -218,10 +224,10 @@ pub fn verify_source(source: &ExportSource) -> Result<TrustedSet, ExportError> {
         if loaded >= max {
             return Err(ExportError::Verify {
                 file: format!("{role}.json"),
-                source: UpdateError::OutOfOrder {
+                source: Box::new(UpdateError::OutOfOrder {
                     role,
                     reason: "too many delegated roles",
-                },
+                }),
             });
         }
         // Notary role names are `targets/...` with safe segments (checked when parsed).
