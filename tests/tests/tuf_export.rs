@@ -396,3 +396,100 @@ fn cli_generates_keys_exports_and_python_tuf_accepts() {
     let o = run(&[]);
     assert!(!o.status.success());
 }
+
+/// A Notary collection built with our editor: a delegation `targets/qa` with the prefix
+/// `"qa/"` and targets up to four path components deep, plus an entry `targets/qa` lists but
+/// may not sign. python-tuf must resolve the deep paths through the mapped globs and must not
+/// resolve the out-of-prefix entry.
+#[test]
+fn prefix_paths_map_to_globs_that_python_tuf_resolves_at_every_depth() {
+    use tuf_core::crypto::{Key, Signer};
+    use tuf_core::editor::{notary_root_key, InitialKeys, RepoEditor, SignPlan};
+    use tuf_core::name::RoleName;
+    use tuf_core::role::{DelegatedRole, PathSpec, RoleKeys, TargetEntry, Threshold};
+    use tuf_core::Dialect;
+
+    let now = Utc::now();
+    let gun = Gun::parse(GUN).unwrap();
+    let notary_key =
+        |s: &SoftwareSigner| Key::from_public_key(Dialect::Notary, s.public_key().clone());
+    let (root, targets, snapshot, timestamp, qa) = (
+        SoftwareSigner::generate_p256(),
+        SoftwareSigner::generate_p256(),
+        SoftwareSigner::generate_p256(),
+        SoftwareSigner::generate_p256(),
+        SoftwareSigner::generate_p256(),
+    );
+    let root_key = notary_root_key(&root, &gun, now, chrono::Duration::days(365)).unwrap();
+    let mut ed = RepoEditor::create(
+        Dialect::Notary,
+        InitialKeys {
+            root: vec![root_key],
+            targets: vec![notary_key(&targets)],
+            snapshot: vec![notary_key(&snapshot)],
+            timestamp: vec![notary_key(&timestamp)],
+        },
+        now,
+    );
+    let qa_key = notary_key(&qa);
+    ed.add_delegation(
+        "targets",
+        DelegatedRole {
+            name: RoleName::delegated(Dialect::Notary, "targets/qa").unwrap(),
+            keys: RoleKeys {
+                keyids: vec![qa_key.key_id()],
+                threshold: Threshold::ONE,
+            },
+            terminating: false,
+            paths: PathSpec::Patterns(vec!["qa/".into()]),
+        },
+        vec![qa_key],
+    )
+    .unwrap();
+    let entry = |data: &[u8]| TargetEntry::for_data(data);
+    ed.add_target("targets", "a/b/c/d", entry(b"deep top"))
+        .unwrap();
+    ed.add_target("targets", "top", entry(b"top")).unwrap();
+    ed.add_target("targets/qa", "qa/x", entry(b"qa x")).unwrap();
+    ed.add_target("targets/qa", "qa/x/y/z", entry(b"qa xyz"))
+        .unwrap();
+    ed.add_target("targets/qa", "other", entry(b"not qa's"))
+        .unwrap();
+    let signers: Vec<&dyn Signer> = vec![&root, &targets, &snapshot, &timestamp, &qa];
+    let files = ed.sign(&signers, now, SignPlan::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("notary");
+    for f in &files {
+        let path = src.join(format!("{}.json", f.role));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, &f.bytes).unwrap();
+    }
+
+    let mut s = ExportSource::new(&src, gun, now);
+    s.verify_at = now;
+    let result = export(s, keys(&["targets/qa"]), now).unwrap();
+    let report = result.report.join("\n");
+    assert!(
+        report.contains(r#"prefix "qa/" -> ["qa/*", "qa/*/*", "qa/*/*/*"]"#),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"not exported: "other" listed by targets/qa"#),
+        "{report}"
+    );
+    let sha = |d: &[u8]| entry(d).sha256_hex().unwrap();
+    let rows: Vec<Row> = [
+        ("a/b/c/d", &b"deep top"[..], "targets"),
+        ("qa/x", b"qa x", "targets/qa"),
+        ("qa/x/y/z", b"qa xyz", "targets/qa"),
+        ("top", b"top", "targets"),
+    ]
+    .iter()
+    .map(|(p, d, r)| ((*p).to_owned(), sha(d), d.len() as u64, (*r).to_owned()))
+    .collect();
+    let not_found = ["other", "qa/x/y/z/w", "qa"];
+    let dir = tmp.path().join("tuf");
+    write_with_expected(&dir, &result, &rows, &not_found);
+    ours_verify(&dir, &rows, &not_found);
+    python_verify(&dir);
+}
