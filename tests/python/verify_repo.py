@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify a TUF 1.0 repository with python-tuf's real client, tuf.ngclient.Updater.
 
-Usage: verify_repo.py REPO_DIR
+Usage: verify_repo.py [--metadata-only] REPO_DIR
 
 REPO_DIR holds metadata/ (1.root.json .. N.root.json, timestamp.json, and the snapshot,
 targets and delegated-role files named as the root's consistent_snapshot setting asks),
@@ -16,7 +16,8 @@ targets/ (files named as python-tuf expects for that setting) and expected.json
 refreshes, and for every expected target get_targetinfo() must find it with the expected
 length and sha256, the expected role's metadata must have been loaded, and download_target()
 must succeed; every not_found path must resolve to None; the final root version must be
-root_versions. Prints a JSON summary on stdout; exits 0 only if everything matched, 1
+root_versions. With --metadata-only, targets/ is not needed and download_target() is not
+called: only the metadata (get_targetinfo length, sha256 and role) is checked. Prints a JSON summary on stdout; exits 0 only if everything matched, 1
 otherwise (2 on usage errors).
 """
 
@@ -64,13 +65,14 @@ class RepoDirFetcher(FetcherInterface):
         return iter([data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""])
 
 
-def verify(repo_dir: Path) -> tuple[bool, dict[str, Any]]:
+def verify(repo_dir: Path, metadata_only: bool = False) -> tuple[bool, dict[str, Any]]:
     expected = json.loads((repo_dir / "expected.json").read_text(encoding="utf-8"))
     trusted_root = (repo_dir / "metadata" / "1.root.json").read_bytes()
     fetcher = RepoDirFetcher(repo_dir)
     errors: list[str] = []
     results: dict[str, Any] = {"targets": {}, "not_found": {}}
-    summary: dict[str, Any] = {"repo": str(repo_dir), "errors": errors, "results": results}
+    summary: dict[str, Any] = {"repo": str(repo_dir), "errors": errors, "results": results,
+                               "metadata_only": metadata_only}
 
     with tempfile.TemporaryDirectory(prefix="verify-repo-") as tmp:
         meta_dir = Path(tmp) / "metadata"
@@ -127,8 +129,9 @@ def verify(repo_dir: Path) -> tuple[bool, dict[str, Any]]:
                 if role and role not in updater._trusted_set:  # noqa: SLF001
                     errors.append(f"{path}: role {role} was never loaded")
                     continue
-                out = updater.download_target(info)
-                res["downloaded"] = Path(out).stat().st_size
+                if not metadata_only:
+                    out = updater.download_target(info)
+                    res["downloaded"] = Path(out).stat().st_size
                 res["ok"] = True
             except Exception as e:  # noqa: BLE001
                 errors.append(f"{path}: {type(e).__name__}: {e}")
@@ -149,17 +152,20 @@ def verify(repo_dir: Path) -> tuple[bool, dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: verify_repo.py REPO_DIR", file=sys.stderr)
+    args = argv[1:]
+    metadata_only = "--metadata-only" in args
+    args = [a for a in args if a != "--metadata-only"]
+    if len(args) != 1:
+        print("usage: verify_repo.py [--metadata-only] REPO_DIR", file=sys.stderr)
         return 2
-    repo_dir = Path(argv[1])
+    repo_dir = Path(args[0])
     for need in ("expected.json", "metadata/1.root.json"):
         if not (repo_dir / need).is_file():
             print(f"verify_repo.py: {repo_dir / need} is missing", file=sys.stderr)
             print(json.dumps({"repo": str(repo_dir), "ok": False,
                               "errors": [f"{need} is missing"]}))
             return 1
-    ok, summary = verify(repo_dir)
+    ok, summary = verify(repo_dir, metadata_only)
     summary["ok"] = ok
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     if not ok:
