@@ -9,4 +9,5 @@ pub mod keystore;
 pub mod passphrase;
 pub mod remote;
 pub mod trustdir;
+pub mod tuf_client;
 pub mod update;
