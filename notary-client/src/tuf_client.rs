@@ -350,11 +350,16 @@ impl Updater {
             write_atomic(&self.dir, "timestamp.json", &bytes)?;
         }
 
-        // 5.5: reuse the cached snapshot if the timestamp names it.
+        // 5.5: reuse the cached snapshot if the timestamp names it and it has not expired.
         if let Some(cached) = self.read_local("snapshot.json") {
             let _ = set.load_cached_snapshot(&cached);
         }
-        if !set.snapshot_is_current() {
+        // An expired cached copy stays the rollback reference but is replaced by a download
+        // (the repository may have re-signed the same version).
+        let cached_expired = set
+            .snapshot()
+            .is_some_and(|snap| snap.header.expires <= set.now());
+        if !set.snapshot_is_current() || cached_expired {
             let meta = set
                 .timestamp()
                 .map(|t| t.snapshot.clone())
