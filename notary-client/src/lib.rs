@@ -9,5 +9,6 @@ pub mod keystore;
 pub mod passphrase;
 pub mod remote;
 pub mod trustdir;
+pub mod tuf_client;
 pub mod tuf_export;
 pub mod update;

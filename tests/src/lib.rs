@@ -7,6 +7,7 @@
 //! that installs it. They are test-harness code, hence the `clippy::panic` allowances.
 
 pub mod notary_cli;
+pub mod static_server;
 pub mod token_issuer;
 pub mod tuf_dir;
 

@@ -128,6 +128,33 @@ pub fn our_notary_bin() -> PathBuf {
     candidate
 }
 
+/// Our `tuf-client` binary: `$TUF_CLIENT_BIN`, else `tuf-client` beside the `notary` binary
+/// (the target dir this test executable was built into). Build it with
+/// `cargo build -p notary-client --bins`.
+///
+/// # Panics
+///
+/// Harness: if no such file exists.
+#[allow(clippy::panic)] // test harness: a missing binary must fail the test loudly
+pub fn tuf_client_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("TUF_CLIENT_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let candidate = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("tuf-client"))
+        .unwrap_or_default();
+    if !candidate.is_file() {
+        panic!(
+            "our tuf-client binary is missing at {} (cargo build -p notary-client --bins, or set TUF_CLIENT_BIN)",
+            candidate.display()
+        );
+    }
+    candidate
+}
+
 /// Our `notary-server` binary: `$NOTARY_SERVER_BIN`, else `<target dir>/debug/notary-server`,
 /// where the target dir is the one this test executable was built into (it lives in
 /// `<target>/debug/deps/`), else `$CARGO_TARGET_DIR`, else `<repo>/target`.
