@@ -122,17 +122,6 @@ fn first_pem_block(text: &str) -> Option<(String, Vec<u8>)> {
     None
 }
 
-/// `der` as Go's `pem.EncodeToMemory` writes it (64-character lines).
-fn go_pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
 
 /// Go's `utils.ParsePEMPublicKey`: a `PUBLIC KEY` PEM gives an `ecdsa` (or `rsa`) key, a
 /// `CERTIFICATE` an `ecdsa-x509` (or `rsa-x509`) key wrapping the re-encoded certificate.
@@ -140,7 +129,7 @@ fn parse_pem_public_key(text: &str) -> std::result::Result<Key, String> {
     let (label, der) = first_pem_block(text).ok_or("no valid public key found")?;
     match label.as_str() {
         "CERTIFICATE" => {
-            let key = Key::from_certificate_pem(&go_pem("CERTIFICATE", &der))
+            let key = Key::from_certificate_pem(&crate::keystore::pem::encode("CERTIFICATE", &[], &der))
                 .map_err(|e| format!("could not parse provided certificate: {e}"))?;
             if let Some(cert) = key.certificate() {
                 let now = Utc::now();
