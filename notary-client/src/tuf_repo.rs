@@ -32,13 +32,15 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tuf_core::crypto::{Signer, SoftwareSigner};
-use tuf_core::editor::{EditError, InitialKeys, Lifetimes, RepoEditor, SignPlan, SignedFile};
+use tuf_core::editor::{
+    sign_role, EditError, InitialKeys, Lifetimes, RepoEditor, SignPlan, SignedFile,
+};
 use tuf_core::error::UpdateError;
 use tuf_core::name::{percent_encode_segment, RoleName};
 use tuf_core::path_match::{delegation_covers, is_succinct_bin, succinct_bin_for};
 use tuf_core::role::{
     DelegatedRole, DelegatedRoles, PathSpec, RoleKeys, SuccinctRoles, TargetEntry, Targets,
-    Threshold, TopRole,
+    Threshold, Timestamp, TopRole,
 };
 use tuf_core::trusted_set::{RepoConfig, TrustedSet};
 use tuf_core::Dialect;
@@ -618,6 +620,18 @@ fn commit(
     consistent: bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, RepoError> {
+    commit_after(repo, files, consistent, now, || Ok(Vec::new()))
+}
+
+/// [`commit`], running `before_write` (e.g. copying target files) once the result has
+/// verified and before any metadata is written.
+fn commit_after(
+    repo: &Path,
+    files: &[SignedFile],
+    consistent: bool,
+    now: DateTime<Utc>,
+    before_write: impl FnOnce() -> Result<Vec<String>, RepoError>,
+) -> Result<Vec<String>, RepoError> {
     let plan = planned(files, consistent);
     let dir = repo.join("metadata");
     for (name, _) in &plan {
@@ -638,6 +652,7 @@ fn commit(
         None => disk(name),
     };
     verify_with(&reader, now).map_err(|e| refused(format!("the result would not verify: {e}")))?;
+    let mut pre = before_write()?;
 
     fs::create_dir_all(&dir).map_err(io(&dir))?;
     let mut order: Vec<&(String, Vec<u8>)> = plan.iter().collect();
@@ -669,6 +684,10 @@ fn commit(
         }
         Ok(written)
     })();
+    let result = result.map(|w| {
+        pre.extend(w);
+        pre
+    });
     for tmp in &temps {
         let _ = fs::remove_file(tmp);
     }
@@ -738,7 +757,16 @@ impl Session {
     }
 
     /// Signs with every key of KEYDIR plus `extra`, then commits.
-    fn finish(mut self, extra: &[&SoftwareSigner]) -> Result<Vec<String>, RepoError> {
+    fn finish(self, extra: &[&SoftwareSigner]) -> Result<Vec<String>, RepoError> {
+        self.finish_after(extra, || Ok(Vec::new()))
+    }
+
+    /// [`Session::finish`], running `before_write` once the result has verified.
+    fn finish_after(
+        mut self,
+        extra: &[&SoftwareSigner],
+        before_write: impl FnOnce() -> Result<Vec<String>, RepoError>,
+    ) -> Result<Vec<String>, RepoError> {
         let ring = keyring(&self.keydir)?;
         let signers: Vec<&dyn Signer> = ring
             .iter()
@@ -747,7 +775,33 @@ impl Session {
             .collect();
         let files = self.editor.sign(&signers, self.now, SignPlan::default())?;
         let consistent = self.editor.root().consistent_snapshot;
-        commit(&self.repo, &files, consistent, self.now)
+        commit_after(&self.repo, &files, consistent, self.now, before_write)
+    }
+
+    /// Re-signs only the timestamp (same snapshot, next version, expiring at `expires`).
+    ///
+    /// [`RepoEditor::from_trusted`] does not carry the trusted snapshot's bytes, so the
+    /// editor cannot describe the current snapshot in a new timestamp without re-signing the
+    /// snapshot too; this signs the timestamp alone with [`sign_role`] against root's
+    /// timestamp role, as the editor would.
+    fn finish_timestamp(self, expires: DateTime<Utc>) -> Result<Vec<String>, RepoError> {
+        let Some(current) = self.set.timestamp() else {
+            return Err(refused("no trusted timestamp"));
+        };
+        let mut ts: Timestamp = (**current).clone();
+        ts.header.version = ts.header.version.saturating_add(1);
+        ts.header.expires = expires;
+        let ring = keyring(&self.keydir)?;
+        let signers: Vec<&dyn Signer> = ring.iter().map(|s| s as &dyn Signer).collect();
+        let root = self.set.root();
+        let auth = [(root.keys.clone(), root.role(TopRole::Timestamp).clone())];
+        let bytes = sign_role(Dialect::TufSpec, "timestamp", &ts, &signers, &auth)?;
+        let file = SignedFile {
+            role: "timestamp".into(),
+            version: ts.header.version,
+            bytes,
+        };
+        commit(&self.repo, &[file], root.consistent_snapshot, self.now)
     }
 }
 
@@ -883,15 +937,17 @@ fn add(
         session.editor.add_target(&actual, path, entry.clone())?;
         staged.push((path.clone(), entry, data, actual));
     }
-    let mut out = Vec::new();
-    // Target files first: metadata never names a file that is not there.
-    for (path, entry, data, role) in &staged {
-        for p in write_target(repo, path, entry, data)? {
-            out.push(format!("wrote {} ({path} in {role})", p.display()));
+    // Target files once the signed result has verified, before the metadata: metadata
+    // never names a file that is not there.
+    session.finish_after(&[], || {
+        let mut out = Vec::new();
+        for (path, entry, data, role) in &staged {
+            for p in write_target(repo, path, entry, data)? {
+                out.push(format!("wrote {} ({path} in {role})", p.display()));
+            }
         }
-    }
-    out.extend(session.finish(&[])?);
-    Ok(out)
+        Ok(out)
+    })
 }
 
 fn remove(
@@ -1114,9 +1170,11 @@ fn expire(
     if top_role(role).is_none() && session.editor.targets(role).is_none() {
         return Err(refused(format!("no role {role} in this repository")));
     }
-    session
-        .editor
-        .set_expires(role, now + Duration::days(i64::from(days)));
+    let expires = now + Duration::days(i64::from(days));
+    if role == "timestamp" {
+        return session.finish_timestamp(expires);
+    }
+    session.editor.set_expires(role, expires);
     session.finish(&[])
 }
 
@@ -1127,14 +1185,12 @@ fn refresh(
     allow_expired: bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, RepoError> {
-    let mut session = Session::open(repo, keydir, now, allow_expired)?;
-    match days {
-        Some(d) => session
-            .editor
-            .set_expires("timestamp", now + Duration::days(i64::from(d))),
-        None => session.editor.touch("timestamp"),
-    }
-    session.finish(&[])
+    let session = Session::open(repo, keydir, now, allow_expired)?;
+    let lifetime = match days {
+        Some(d) => Duration::days(i64::from(d)),
+        None => Lifetimes::default_for(Dialect::TufSpec).timestamp,
+    };
+    session.finish_timestamp(now + lifetime)
 }
 
 /// Runs one command at `now`.
