@@ -921,7 +921,7 @@ fn add(
     items: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, RepoError> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err(refused("add takes PATH FILE pairs"));
     }
     let mut session = Session::open(repo, keydir, now, false)?;

@@ -371,8 +371,7 @@ fn tuf_repo_builds_a_repository_python_tuf_and_tuf_client_accept() {
         w.add("bins", path, data, &bin);
     }
     w.not_found.push("b/absent.txt".into());
-    // team-a may not delegate to bins: it already has... no delegations, but the bins'
-    // parent team-b refuses a second set of bins.
+    // A role that already delegates to hash bins refuses a second set.
     fails(
         &w.cmd(
             "delegate-bins",
