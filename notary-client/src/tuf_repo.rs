@@ -207,7 +207,7 @@ pub enum Command {
     },
     /// Replace the key of a top-level role (threshold 1). A new root is signed by the old
     /// and the new root key. The new key becomes KEYDIR/<role>.pem; the old file is kept as
-    /// <role>.pem.retired-<keyid>.
+    /// <role>.pem.retired-<keyid prefix>.
     Rotate {
         /// Repository directory.
         repo: PathBuf,
