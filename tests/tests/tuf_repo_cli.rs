@@ -554,10 +554,27 @@ fn a_tampered_repository_makes_every_command_refuse() {
     ok(
         &run(
             tuf_repo_bin(),
-            &["init", s(&w.repo), "--keys", s(&w.keys), "--generate-keys"],
+            &[
+                "init",
+                s(&w.repo),
+                "--keys",
+                s(&w.keys),
+                "--generate-keys",
+                "--key-type",
+                "p256",
+                "--expires-days",
+                "timestamp=3",
+            ],
         ),
-        "init",
+        "init (P-256)",
     );
+    let ts: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.repo.join("metadata/root.json")).unwrap()).unwrap();
+    assert!(ts["signed"]["keys"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|k| k["keytype"] == "ecdsa"));
     w.add("targets", "hello.txt", b"hello\n", "targets");
     w.cmd_ok(
         "delegate",
