@@ -11,4 +11,5 @@ pub mod remote;
 pub mod trustdir;
 pub mod tuf_client;
 pub mod tuf_export;
+pub mod tuf_repo;
 pub mod update;

@@ -296,7 +296,8 @@ pub fn prefix_to_globs(prefix: &str, max_depth: usize) -> Vec<String> {
         .collect()
 }
 
-fn key_of(s: &SoftwareSigner) -> Key {
+/// The TUF 1.0 key of a signer.
+pub(crate) fn key_of(s: &SoftwareSigner) -> Key {
     Key::from_public_key(Dialect::TufSpec, s.public_key().clone())
 }
 
@@ -533,7 +534,7 @@ pub fn export(
 /// The relative paths (under `metadata/`) a file is written to: [`SignedFile::tuf_file_names`],
 /// plus, for a role name containing `/`, the same name with the `/` kept (what a static HTTP
 /// server that decodes `%2F` looks up).
-fn output_names(f: &SignedFile, consistent: bool) -> Vec<String> {
+pub(crate) fn output_names(f: &SignedFile, consistent: bool) -> Vec<String> {
     let mut names = f.tuf_file_names(consistent);
     let safe = f
         .role
@@ -547,7 +548,8 @@ fn output_names(f: &SignedFile, consistent: bool) -> Vec<String> {
     names
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+/// Maps an I/O error on `path` to [`ExportError::Io`].
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
         path: path.to_owned(),
         source,
@@ -655,6 +657,15 @@ pub fn load_key(path: &Path) -> Result<SoftwareSigner, ExportError> {
 /// [`ExportError::Io`] (including when the file exists).
 pub fn generate_key(path: &Path) -> Result<SoftwareSigner, ExportError> {
     let signer = SoftwareSigner::generate_ed25519();
+    write_key(path, &signer)?;
+    Ok(signer)
+}
+
+/// Writes `signer` as unencrypted PKCS#8 PEM with mode 0600 (never overwrites).
+///
+/// # Errors
+/// [`ExportError::Io`] (including when the file exists).
+pub(crate) fn write_key(path: &Path, signer: &SoftwareSigner) -> Result<(), ExportError> {
     let text = zeroize::Zeroizing::new(pem::encode("PRIVATE KEY", &[], &signer.to_pkcs8_der()));
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -665,8 +676,7 @@ pub fn generate_key(path: &Path) -> Result<SoftwareSigner, ExportError> {
     }
     let mut f = opts.open(path).map_err(io(path))?;
     f.write_all(text.as_bytes()).map_err(io(path))?;
-    f.sync_all().map_err(io(path))?;
-    Ok(signer)
+    f.sync_all().map_err(io(path))
 }
 
 /// Loads the export keys for the top-level roles and `delegated` roles from `dir` (see

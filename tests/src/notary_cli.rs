@@ -128,6 +128,32 @@ pub fn our_notary_bin() -> PathBuf {
     candidate
 }
 
+/// Our `tuf-repo` binary (the TUF 1.0 repository writer): `$TUF_REPO_BIN`, else `tuf-repo`
+/// next to the directory this test executable was built into (`<target>/debug/`).
+///
+/// # Panics
+///
+/// Harness: if no such file exists (build it with `cargo build -p notary-client --bins`).
+#[allow(clippy::panic)] // test harness: a missing binary must fail the test loudly
+pub fn tuf_repo_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("TUF_REPO_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let candidate = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("tuf-repo"))
+        .unwrap_or_default();
+    if !candidate.is_file() {
+        panic!(
+            "our tuf-repo binary is missing at {} (cargo build -p notary-client --bins, or set TUF_REPO_BIN)",
+            candidate.display()
+        );
+    }
+    candidate
+}
+
 /// Our `tuf-client` binary: `$TUF_CLIENT_BIN`, else `tuf-client` beside the `notary` binary
 /// (the target dir this test executable was built into). Build it with
 /// `cargo build -p notary-client --bins`.
