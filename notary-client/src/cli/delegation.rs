@@ -122,15 +122,15 @@ fn first_pem_block(text: &str) -> Option<(String, Vec<u8>)> {
     None
 }
 
-
 /// Go's `utils.ParsePEMPublicKey`: a `PUBLIC KEY` PEM gives an `ecdsa` (or `rsa`) key, a
 /// `CERTIFICATE` an `ecdsa-x509` (or `rsa-x509`) key wrapping the re-encoded certificate.
 fn parse_pem_public_key(text: &str) -> std::result::Result<Key, String> {
     let (label, der) = first_pem_block(text).ok_or("no valid public key found")?;
     match label.as_str() {
         "CERTIFICATE" => {
-            let key = Key::from_certificate_pem(&crate::keystore::pem::encode("CERTIFICATE", &[], &der))
-                .map_err(|e| format!("could not parse provided certificate: {e}"))?;
+            let key =
+                Key::from_certificate_pem(&crate::keystore::pem::encode("CERTIFICATE", &[], &der))
+                    .map_err(|e| format!("could not parse provided certificate: {e}"))?;
             if let Some(cert) = key.certificate() {
                 let now = Utc::now();
                 if now < cert.not_before || now > cert.not_after {
