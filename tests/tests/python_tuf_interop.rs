@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use notary_rs_tests::tuf_dir::{consistent_target_file, lookup, refresh, DriveError};
+use notary_rs_tests::tuf_repos::{copy_dir, key, read_json, sign, TopSigners};
 use notary_rs_tests::{python_script, run_python};
 use serde_json::{json, Value};
 use tuf_core::error::{MetadataError, UpdateError};
@@ -16,11 +17,6 @@ use tuf_core::target::verify_target;
 
 fn now_2030() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn make_repos(out: &Path) -> Vec<PathBuf> {
@@ -91,19 +87,6 @@ fn python_tuf_repositories_verify_in_our_trusted_set() {
 }
 
 // --- tampering ----------------------------------------------------------------------------
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A fresh copy of scenario `name` under `work/<label>`.
 fn scenario_copy(repos: &Path, work: &Path, name: &str, label: &str) -> PathBuf {
@@ -293,18 +276,14 @@ fn tampered_python_tuf_repositories_are_rejected() {
 
 use std::collections::BTreeMap;
 
-use tuf_core::crypto::{Key, Signer, SoftwareSigner};
-use tuf_core::editor::{InitialKeys, RepoEditor, SignPlan, SignedFile};
+use tuf_core::crypto::SoftwareSigner;
+use tuf_core::editor::SignedFile;
 use tuf_core::name::RoleName;
 use tuf_core::path_match::succinct_bin_for;
 use tuf_core::role::{
     DelegatedRole, PathSpec, RoleKeys, SuccinctRoles, TargetEntry, Threshold, TopRole,
 };
 use tuf_core::Dialect;
-
-fn key(s: &SoftwareSigner) -> Key {
-    Key::from_public_key(Dialect::TufSpec, s.public_key().clone())
-}
 
 /// A repository directory in the layout `verify_repo.py` reads, written as we sign.
 struct OutRepo {
@@ -391,43 +370,6 @@ impl OutRepo {
         }
         self.dir.clone()
     }
-}
-
-struct TopSigners {
-    root: SoftwareSigner,
-    targets: SoftwareSigner,
-    snapshot: SoftwareSigner,
-    timestamp: SoftwareSigner,
-}
-
-impl TopSigners {
-    fn new(make: fn() -> SoftwareSigner) -> Self {
-        Self {
-            root: make(),
-            targets: make(),
-            snapshot: make(),
-            timestamp: make(),
-        }
-    }
-    fn editor(&self) -> RepoEditor {
-        RepoEditor::create(
-            Dialect::TufSpec,
-            InitialKeys {
-                root: vec![key(&self.root)],
-                targets: vec![key(&self.targets)],
-                snapshot: vec![key(&self.snapshot)],
-                timestamp: vec![key(&self.timestamp)],
-            },
-            Utc::now(),
-        )
-    }
-    fn all(&self) -> Vec<&dyn Signer> {
-        vec![&self.root, &self.targets, &self.snapshot, &self.timestamp]
-    }
-}
-
-fn sign(ed: &mut RepoEditor, signers: &[&dyn Signer]) -> Vec<SignedFile> {
-    ed.sign(signers, Utc::now(), SignPlan::default()).unwrap()
 }
 
 fn python_verify(dir: &Path) -> std::process::Output {

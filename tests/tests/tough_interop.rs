@@ -32,40 +32,23 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Duration, Utc};
 use notary_rs_tests::tuf_dir::consistent_target_file;
+use notary_rs_tests::tuf_repos::{copy_dir, key, read_json, sign, TopSigners};
 use notary_rs_tests::{python_script, run_python};
-use serde_json::Value;
+
 use tough::error::Error as ToughError;
 use tough::schema::RoleType;
 use tough::{
     Bytes, ExpirationEnforcement, IntoVec, Repository, RepositoryLoader, TargetName, Transport,
     TransportError, TransportErrorKind, TransportStream,
 };
-use tuf_core::crypto::{Key, Signer, SoftwareSigner};
-use tuf_core::editor::{InitialKeys, RepoEditor, SignPlan, SignedFile};
+use tuf_core::crypto::SoftwareSigner;
+use tuf_core::editor::{RepoEditor, SignedFile};
 use tuf_core::name::RoleName;
 use tuf_core::role::{DelegatedRole, PathSpec, RoleKeys, TargetEntry, Threshold, TopRole};
 use tuf_core::Dialect;
 use url::Url;
 
 // --- helpers ------------------------------------------------------------------------------
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
 
 fn dir_url(dir: &Path) -> String {
     let s = dir.to_str().unwrap();
@@ -318,10 +301,6 @@ async fn tough_refuses_a_tampered_python_tuf_target() {
 
 // --- our repositories -----------------------------------------------------------------------
 
-fn key(s: &SoftwareSigner) -> Key {
-    Key::from_public_key(Dialect::TufSpec, s.public_key().clone())
-}
-
 /// A repository directory as our editor writes it, with targets stored under tough's names.
 struct OurRepo {
     dir: PathBuf,
@@ -382,43 +361,6 @@ impl OurRepo {
             assert!(got.is_none(), "{name}: {path} must not resolve");
         }
     }
-}
-
-struct TopSigners {
-    root: SoftwareSigner,
-    targets: SoftwareSigner,
-    snapshot: SoftwareSigner,
-    timestamp: SoftwareSigner,
-}
-
-impl TopSigners {
-    fn new(make: fn() -> SoftwareSigner) -> Self {
-        Self {
-            root: make(),
-            targets: make(),
-            snapshot: make(),
-            timestamp: make(),
-        }
-    }
-    fn editor(&self) -> RepoEditor {
-        RepoEditor::create(
-            Dialect::TufSpec,
-            InitialKeys {
-                root: vec![key(&self.root)],
-                targets: vec![key(&self.targets)],
-                snapshot: vec![key(&self.snapshot)],
-                timestamp: vec![key(&self.timestamp)],
-            },
-            Utc::now(),
-        )
-    }
-    fn all(&self) -> Vec<&dyn Signer> {
-        vec![&self.root, &self.targets, &self.snapshot, &self.timestamp]
-    }
-}
-
-fn sign(ed: &mut RepoEditor, signers: &[&dyn Signer]) -> Vec<SignedFile> {
-    ed.sign(signers, Utc::now(), SignPlan::default()).unwrap()
 }
 
 fn simple(
