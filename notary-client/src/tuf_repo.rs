@@ -36,13 +36,14 @@ use tuf_core::editor::{
     sign_role, EditError, InitialKeys, Lifetimes, RepoEditor, SignPlan, SignedFile,
 };
 use tuf_core::error::UpdateError;
-use tuf_core::name::{percent_encode_segment, RoleName};
+use tuf_core::name::RoleName;
 use tuf_core::path_match::{delegation_covers, is_succinct_bin, succinct_bin_for};
+use tuf_core::repo_load::{load_tuf_repository, LoadError, Previous};
 use tuf_core::role::{
     DelegatedRole, DelegatedRoles, PathSpec, RoleKeys, SuccinctRoles, TargetEntry, Targets,
     Threshold, Timestamp, TopRole,
 };
-use tuf_core::trusted_set::{RepoConfig, TrustedSet};
+use tuf_core::trusted_set::TrustedSet;
 use tuf_core::Dialect;
 
 use crate::tuf_client::safe_relative_path;
@@ -301,13 +302,6 @@ fn refused(msg: impl Into<String>) -> RepoError {
     RepoError::Refused(msg.into())
 }
 
-fn rejected(file: &str) -> impl FnOnce(UpdateError) -> RepoError + '_ {
-    move |source| RepoError::Verify {
-        file: file.to_owned(),
-        source: Box::new(source),
-    }
-}
-
 /// Parses `args` (without the program name) and runs the command. Returns the lines to
 /// print (written files, generated keys).
 ///
@@ -318,15 +312,6 @@ pub fn run(args: &[OsString]) -> Result<Result<Vec<String>, RepoError>, clap::Er
         std::iter::once(OsString::from("tuf-repo")).chain(args.iter().cloned()),
     )?;
     Ok(execute(cli.command, Utc::now()))
-}
-
-/// The metadata file name of `role` at `version` (consistent snapshots) or unversioned.
-fn role_file(role: &str, version: Option<u64>, consistent: bool) -> String {
-    let enc = percent_encode_segment(role);
-    match (consistent, version) {
-        (true, Some(v)) => format!("{v}.{enc}.json"),
-        _ => format!("{enc}.json"),
-    }
 }
 
 /// Reads a file of `metadata/` (`None` if it does not exist).
@@ -344,16 +329,6 @@ fn disk_reader(repo: &Path) -> impl Fn(&str) -> Result<Option<Vec<u8>>, RepoErro
     }
 }
 
-fn required(read: &Reader<'_>, name: &str) -> Result<Vec<u8>, RepoError> {
-    read(name)?.ok_or_else(|| RepoError::Verify {
-        file: name.to_owned(),
-        source: Box::new(UpdateError::OutOfOrder {
-            role: name.to_owned(),
-            reason: "file missing",
-        }),
-    })
-}
-
 /// Verifies a repository like a fresh client at `now` (see the module docs) and returns the
 /// trusted set.
 ///
@@ -364,59 +339,18 @@ pub fn verify_repository(repo: &Path, now: DateTime<Utc>) -> Result<TrustedSet, 
 }
 
 fn verify_with(read: &Reader<'_>, now: DateTime<Utc>) -> Result<TrustedSet, RepoError> {
-    let first = "1.root.json";
-    let mut set = TrustedSet::new(RepoConfig::tuf(), &required(read, first)?, now)
-        .map_err(rejected(first))?;
-    if set.root().header.version != 1 {
-        return Err(rejected(first)(UpdateError::OutOfOrder {
-            role: "root".into(),
-            reason: "1.root.json is not version 1",
-        }));
-    }
-    let max_roots = set.config().limits.max_root_rotations;
-    for _ in 0..max_roots {
-        let file = format!("{}.root.json", set.root().header.version.saturating_add(1));
-        let Some(bytes) = read(&file)? else { break };
-        set.update_root(&bytes).map_err(rejected(&file))?;
-    }
-    if required(read, "root.json")? != set.root().raw_bytes() {
-        return Err(rejected("root.json")(UpdateError::OutOfOrder {
-            role: "root".into(),
-            reason: "root.json is not the newest N.root.json",
-        }));
-    }
-    set.ensure_root_fresh().map_err(rejected("root.json"))?;
-    set.update_timestamp(&required(read, "timestamp.json")?)
-        .map_err(rejected("timestamp.json"))?;
-    let consistent = set.root().consistent_snapshot;
-    let snap_version = set.timestamp().and_then(|t| t.snapshot.version);
-    let file = role_file("snapshot", snap_version, consistent);
-    set.update_snapshot(&required(read, &file)?)
-        .map_err(rejected(&file))?;
-    let version = |set: &TrustedSet, role: &str| {
-        set.snapshot()
-            .and_then(|s| s.meta.get(role))
-            .and_then(|m| m.version)
-    };
-    let file = role_file("targets", version(&set, "targets"), consistent);
-    set.update_targets(&required(read, &file)?)
-        .map_err(rejected(&file))?;
-    let max = set.config().limits.max_listed_roles;
-    let mut loaded: u32 = 0;
-    while let Some((delegator, role)) = set.pending_delegations().into_iter().next() {
-        let file = role_file(&role, version(&set, &role), consistent);
-        if loaded >= max {
-            return Err(rejected(&file)(UpdateError::OutOfOrder {
-                role,
-                reason: "too many delegated roles",
-            }));
-        }
-        let bytes = required(read, &file)?;
-        set.update_delegated(&delegator, &role, &bytes)
-            .map_err(rejected(&file))?;
-        loaded += 1;
-    }
-    Ok(set)
+    load_tuf_repository(read, Previous::default(), now).map_err(|e| match e {
+        LoadError::Read(e) => e,
+        LoadError::Missing { file } => RepoError::Verify {
+            source: Box::new(UpdateError::OutOfOrder {
+                role: file.clone(),
+                reason: "file missing",
+            }),
+            file,
+        },
+        LoadError::Rejected { file, source } => RepoError::Verify { file, source },
+        other => refused(other.to_string()),
+    })
 }
 
 /// Verifies the repository at `now`; with `allow_expired`, an expired role is tolerated by
@@ -559,8 +493,9 @@ fn target_dest(repo: &Path, path: &str) -> Result<PathBuf, RepoError> {
     Ok(repo.join("targets").join(rel))
 }
 
-/// Copies `data` to `targets/<dir>/<hash>.<basename>` for each hash of `entry` and to
-/// `targets/<path>` (temporary file, fsync, rename). Returns the written paths.
+/// Copies `data` to `targets/<dir>/<hash>.<basename>` and `targets/<hash>.<dir>/<basename>`
+/// for each hash of `entry` and to `targets/<path>` (temporary file, fsync, rename). Returns
+/// the written paths.
 fn write_target(
     repo: &Path,
     path: &str,
@@ -578,10 +513,18 @@ fn write_target(
         .values()
         .map(|h| parent.join(format!("{}.{base}", hex::encode(h))))
         .collect();
+    if path.contains('/') {
+        // tough 0.24 asks for `<hash>.<whole path>` (python-tuf and the spec's examples for
+        // `<dir>/<hash>.<basename>`): serve both spellings.
+        for h in entry.hashes.values() {
+            dests.push(target_dest(repo, &format!("{}.{path}", hex::encode(h)))?);
+        }
+    }
     dests.push(plain);
-    fs::create_dir_all(&parent).map_err(io(&parent))?;
     for dest in &dests {
-        let tmp = parent.join(format!(".tuf-repo-tmp-{}", std::process::id()));
+        let dir = dest.parent().unwrap_or(&parent);
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let tmp = dir.join(format!(".tuf-repo-tmp-{}", std::process::id()));
         write_synced(&tmp, data)?;
         fs::rename(&tmp, dest).map_err(io(dest))?;
     }
@@ -1306,13 +1249,6 @@ pub fn execute(command: Command, now: DateTime<Utc>) -> Result<Vec<String>, Repo
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-
-    #[test]
-    fn role_files_follow_consistent_snapshots() {
-        assert_eq!(role_file("targets", Some(3), true), "3.targets.json");
-        assert_eq!(role_file("a/b", Some(2), true), "2.a%2Fb.json");
-        assert_eq!(role_file("snapshot", Some(2), false), "snapshot.json");
-    }
 
     #[test]
     fn expires_days_parse() {

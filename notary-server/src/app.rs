@@ -13,12 +13,16 @@ use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::dialects::GunDialects;
 use crate::error::ApiError;
 use crate::handlers;
 use crate::metrics::Metrics;
 use crate::path::{self, FileRef, Route};
 use crate::storage::{MetadataStore, SqliteStore};
+use crate::tuf_handlers;
 use crate::vault::Vault;
+use tuf_core::name::Gun;
+use tuf_core::Dialect;
 
 /// Size and time limits.
 #[derive(Clone, Debug)]
@@ -78,6 +82,8 @@ pub struct AppState {
     pub cache: CacheConfig,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Which collections are TUF 1.0 repositories.
+    pub dialects: Arc<GunDialects>,
 }
 
 impl AppState {
@@ -89,7 +95,14 @@ impl AppState {
             limits: Limits::default(),
             cache: CacheConfig::default(),
             metrics: Arc::new(Metrics::default()),
+            dialects: Arc::new(GunDialects::default()),
         }
+    }
+
+    /// The same state, serving collections that match `dialects` as TUF 1.0 repositories.
+    pub fn with_dialects(mut self, dialects: GunDialects) -> Self {
+        self.dialects = Arc::new(dialects);
+        self
     }
 }
 
@@ -121,8 +134,10 @@ fn handler_label(path: &str) -> &'static str {
         "changefeed"
     } else if path.ends_with(".key") {
         "key"
-    } else if path.ends_with("/_trust/tuf/") {
+    } else if path.ends_with("/_trust/tuf/") || path.ends_with("/_tuf/") {
         "collection"
+    } else if path.contains("/_tuf/targets/") {
+        "target"
     } else if path.starts_with("/v2/") {
         "metadata"
     } else if path.contains("health") {
@@ -184,6 +199,19 @@ pub(crate) fn text_plain(status: StatusCode, body: Body) -> Response {
     resp
 }
 
+/// The collection a dialect-specific route is about (changefeeds serve both dialects).
+fn route_gun(route: &Route) -> Option<&Gun> {
+    match route {
+        Route::GlobalChangefeed | Route::Changefeed(_) => None,
+        Route::Collection(g)
+        | Route::File(g, _)
+        | Route::TufCollection(g)
+        | Route::TufMetadata(g, _)
+        | Route::TufTarget(g, _)
+        | Route::TufKey(g, _) => Some(g),
+    }
+}
+
 async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
     // The raw path: percent-escapes are refused in GUNs rather than decoded.
     let rest = req
@@ -198,6 +226,28 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => return e.into_response(),
     };
     let method = req.method().clone();
+    if let Some(gun) = route_gun(&route) {
+        let tuf_route = matches!(
+            route,
+            Route::TufCollection(_)
+                | Route::TufMetadata(..)
+                | Route::TufTarget(..)
+                | Route::TufKey(..)
+        );
+        let tuf_gun = state.dialects.dialect_of(gun) == Dialect::TufSpec;
+        if tuf_route != tuf_gun {
+            let (is, use_) = if tuf_gun {
+                ("a TUF 1.0 repository", "/v2/<gun>/_tuf/")
+            } else {
+                ("a Notary 0.7 collection", "/v2/<gun>/_trust/tuf/")
+            };
+            return ApiError::wrong_dialect(format!(
+                "{} is {is} on this server: use {use_}",
+                gun.as_str()
+            ))
+            .into_response();
+        }
+    }
     let result = match (route, method) {
         (Route::GlobalChangefeed, Method::GET) => {
             handlers::changefeed(&state, None, req.uri()).await
@@ -208,7 +258,18 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         (Route::Collection(gun), Method::POST) => handlers::publish(&state, &gun, req).await,
         (Route::Collection(gun), Method::DELETE) => handlers::delete(&state, &gun).await,
         (Route::File(gun, FileRef::Key(role)), m @ (Method::GET | Method::POST)) => {
-            handlers::key(&state, &gun, &role, m == Method::POST).await
+            handlers::key(&state, &gun, Dialect::Notary, &role, m == Method::POST).await
+        }
+        (Route::TufCollection(gun), Method::POST) => tuf_handlers::publish(&state, &gun, req).await,
+        (Route::TufCollection(gun), Method::DELETE) => handlers::delete(&state, &gun).await,
+        (Route::TufMetadata(gun, file), Method::GET) => {
+            tuf_handlers::get_metadata(&state, &gun, &file).await
+        }
+        (Route::TufTarget(gun, path), Method::GET) => {
+            tuf_handlers::get_target(&state, &gun, &path).await
+        }
+        (Route::TufKey(gun, role), m @ (Method::GET | Method::POST)) => {
+            handlers::key(&state, &gun, Dialect::TufSpec, &role, m == Method::POST).await
         }
         (Route::File(gun, file), Method::GET) => handlers::get_file(&state, &gun, &file).await,
         _ => Err(ApiError::no_route()),

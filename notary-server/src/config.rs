@@ -54,12 +54,15 @@ pub struct ServerConfig {
     pub passphrase: PassphraseSource,
     /// Explicitly allow plain HTTP / no authentication on a non-loopback address.
     pub insecure_allow_exposed: bool,
+    /// GUN patterns served as TUF 1.0 repositories (see [`crate::dialects::GunDialects`]).
+    pub tuf_guns: Vec<String>,
 }
 
 /// Usage text.
 pub const USAGE: &str = "notary-server [-config FILE] [--listen ADDR] [--data-dir DIR]
                  [--tls-cert FILE --tls-key FILE] [--key-passphrase-file FILE]
-                 [--log-level LEVEL] [--insecure-allow-exposed] [--version]
+                 [--log-level LEVEL] [--tuf-gun PATTERN ...] [--insecure-allow-exposed]
+                 [--version]
 
 With no arguments: listens on 127.0.0.1:4443 (plain HTTP, loopback only) and keeps its SQLite
 database in $NOTARY_SERVER_DATA_DIR, else $XDG_DATA_HOME/notary-rs-server, else
@@ -68,7 +71,10 @@ $NOTARY_SERVER_KEY_PASSPHRASE or --key-passphrase-file (or $NOTARY_SERVER_KEY_PA
 without either, a random one is generated into the data directory (mode 0600).
 -config reads Go notary-server's JSON: server.http_addr, server.tls_cert_file,
 server.tls_key_file, storage.backend (sqlite3) + storage.db_url, trust_service.type (local),
-logging.level.";
+logging.level, and our extension tuf_guns (a list of patterns).
+--tuf-gun PATTERN (repeatable) serves matching collections as TUF 1.0 repositories under
+/v2/<gun>/_tuf/ instead of Notary 0.7 under /v2/<gun>/_trust/: PATTERN is a GUN, a prefix
+ending in /* (e.g. example.com/tuf/*), or * for every collection.";
 
 /// Default data directory.
 fn default_data_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
@@ -105,6 +111,7 @@ pub fn parse(
     let mut passphrase_file: Option<PathBuf> =
         env("NOTARY_SERVER_KEY_PASSPHRASE_FILE").map(PathBuf::from);
     let mut insecure = false;
+    let mut tuf_guns: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         // Go's flag package accepts one or two dashes.
@@ -124,8 +131,10 @@ pub fn parse(
                     &mut tls_cert,
                     &mut tls_key,
                     &mut log_level,
+                    &mut tuf_guns,
                 )?;
             }
+            "tuf-gun" => tuf_guns.push(value("--tuf-gun")?),
             "listen" => listen = Some(value("--listen")?),
             "data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
             "tls-cert" => tls_cert = Some(PathBuf::from(value("--tls-cert")?)),
@@ -181,6 +190,10 @@ pub fn parse(
         log_level,
         passphrase,
         insecure_allow_exposed: insecure,
+        tuf_guns: crate::dialects::GunDialects::new(tuf_guns)
+            .map_err(ConfigError::Usage)?
+            .patterns()
+            .to_vec(),
     }))
 }
 
@@ -192,6 +205,7 @@ fn apply_go_config(
     tls_cert: &mut Option<PathBuf>,
     tls_key: &mut Option<PathBuf>,
     log_level: &mut String,
+    tuf_guns: &mut Vec<String>,
 ) -> Result<(), ConfigError> {
     let err = |reason: String| ConfigError::File {
         path: path.to_owned(),
@@ -244,6 +258,18 @@ fn apply_go_config(
     if let Some(l) = str_at(&v, &["logging", "level"]) {
         *log_level = l.to_owned();
     }
+    match v.get("tuf_guns") {
+        None => {}
+        Some(Value::Array(list)) => {
+            for p in list {
+                let p = p
+                    .as_str()
+                    .ok_or_else(|| err("tuf_guns must be a list of strings".into()))?;
+                tuf_guns.push(p.to_owned());
+            }
+        }
+        Some(_) => return Err(err("tuf_guns must be a list of strings".into())),
+    }
     Ok(())
 }
 
@@ -282,7 +308,7 @@ mod tests {
             &f,
             r#"{"server":{"http_addr":"127.0.0.1:4443","tls_cert_file":"./s.crt","tls_key_file":"./s.key"},
                 "trust_service":{"type":"local"},"storage":{"backend":"sqlite3","db_url":"sqlite:///var/lib/n.db"},
-                "logging":{"level":"debug"}}"#,
+                "logging":{"level":"debug"},"tuf_guns":["example.com/tuf/*"]}"#,
         )
         .unwrap();
         let c = parse(&["-config".into(), f.display().to_string()], &env_none)
@@ -294,6 +320,7 @@ mod tests {
         );
         assert_eq!(c.db_path, PathBuf::from("/var/lib/n.db"));
         assert_eq!(c.log_level, "debug");
+        assert_eq!(c.tuf_guns, vec!["example.com/tuf/*".to_owned()]);
     }
 
     #[test]

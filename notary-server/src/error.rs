@@ -44,6 +44,17 @@ impl ApiError {
         )
     }
 
+    /// 404 `METADATA_NOT_FOUND` with a detail saying which layout the collection uses (a
+    /// Notary route for a TUF 1.0 collection or the reverse).
+    pub fn wrong_dialect(detail: String) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "METADATA_NOT_FOUND",
+            "You have requested metadata that does not exist.",
+            Some(Value::String(detail)),
+        )
+    }
+
     /// 404 `METADATA_NOT_FOUND` without detail (no route matched).
     pub fn no_route() -> Self {
         Self::new(
@@ -187,7 +198,8 @@ impl From<OnlineError> for ApiError {
     }
 }
 
-fn invalid_update(name: &str, error: Value) -> ApiError {
+/// 400 `INVALID_UPDATE` with Go's detail shape `{"Name": name, "Error": error}`.
+pub(crate) fn invalid_update(name: &str, error: Value) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "INVALID_UPDATE",

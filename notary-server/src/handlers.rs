@@ -30,8 +30,12 @@ fn limits() -> JsonLimits {
 }
 
 /// Parses a stored (already verified) file's contents.
-fn peek<R: tuf_core::role::Role + Clone>(role: &str, data: &[u8]) -> Result<R, ApiError> {
-    Signed::<R>::parse(Dialect::Notary, role, data, &limits())
+fn peek<R: tuf_core::role::Role + Clone>(
+    dialect: Dialect,
+    role: &str,
+    data: &[u8],
+) -> Result<R, ApiError> {
+    Signed::<R>::parse(dialect, role, data, &limits())
         .map(|s| s.peek_untrusted().clone())
         .map_err(|e| {
             tracing::error!(role, error = %e, "stored metadata does not parse");
@@ -39,14 +43,18 @@ fn peek<R: tuf_core::role::Role + Clone>(role: &str, data: &[u8]) -> Result<R, A
         })
 }
 
-async fn stored_root(state: &AppState, gun: &Gun) -> Result<Option<Root>, ApiError> {
+async fn stored_root(
+    state: &AppState,
+    gun: &Gun,
+    dialect: Dialect,
+) -> Result<Option<Root>, ApiError> {
     match state.store.current(gun.as_str(), "root").await? {
-        Some(f) => Ok(Some(peek::<Root>("root", &f.data)?)),
+        Some(f) => Ok(Some(peek::<Root>(dialect, "root", &f.data)?)),
         None => Ok(None),
     }
 }
 
-fn metadata_response(state: &AppState, f: &StoredFile, current: bool) -> Response {
+pub(crate) fn metadata_response(state: &AppState, f: &StoredFile, current: bool) -> Response {
     let mut resp = text_plain(StatusCode::OK, Body::from(f.data.clone()));
     let cache = if current {
         format!(
@@ -79,7 +87,7 @@ pub(crate) async fn get_file(
     let store = &state.store;
     let (found, current) = match file {
         FileRef::Current(role) if role == "timestamp" => {
-            (current_timestamp(state, gun).await?, true)
+            (current_timestamp(state, gun, Dialect::Notary).await?, true)
         }
         FileRef::Current(role) => (store.current(gun.as_str(), role).await?, true),
         FileRef::Checksum(role, sum) => (store.by_checksum(gun.as_str(), role, sum).await?, false),
@@ -92,17 +100,21 @@ pub(crate) async fn get_file(
 
 /// The current timestamp, re-signed first when it is within [`TIMESTAMP_REFRESH_DAYS`] of
 /// expiring (Go re-signs only after expiry, when every client is already failing).
-async fn current_timestamp(state: &AppState, gun: &Gun) -> Result<Option<StoredFile>, ApiError> {
+pub(crate) async fn current_timestamp(
+    state: &AppState,
+    gun: &Gun,
+    dialect: Dialect,
+) -> Result<Option<StoredFile>, ApiError> {
     let store = &state.store;
     let Some(ts) = store.current(gun.as_str(), "timestamp").await? else {
         return Ok(None);
     };
     let now = Utc::now();
-    let parsed: Timestamp = peek("timestamp", &ts.data)?;
+    let parsed: Timestamp = peek(dialect, "timestamp", &ts.data)?;
     if parsed.header.expires - now > Duration::days(TIMESTAMP_REFRESH_DAYS) {
         return Ok(Some(ts));
     }
-    match resign_timestamp(state, gun, &ts, now).await {
+    match resign_timestamp(state, gun, dialect, &ts, now).await {
         Ok(()) => Ok(store.current(gun.as_str(), "timestamp").await?),
         Err(e) => {
             // Keep serving the current one while it is valid; never an expired one.
@@ -119,11 +131,12 @@ async fn current_timestamp(state: &AppState, gun: &Gun) -> Result<Option<StoredF
 async fn resign_timestamp(
     state: &AppState,
     gun: &Gun,
+    dialect: Dialect,
     ts: &StoredFile,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let store = &state.store;
-    let root = stored_root(state, gun)
+    let root = stored_root(state, gun, dialect)
         .await?
         .ok_or_else(ApiError::internal)?;
     let snapshot = store
@@ -132,7 +145,15 @@ async fn resign_timestamp(
         .ok_or_else(ApiError::internal)?;
     let signer =
         online::signer_for(store, &state.vault, gun.as_str(), TopRole::Timestamp, &root).await?;
-    let new = online::make_timestamp(&root, &snapshot.data, ts.version, &signer, now)?;
+    let new = online::make_timestamp(
+        dialect,
+        &root,
+        &snapshot.data,
+        snapshot.version,
+        ts.version,
+        &signer,
+        now,
+    )?;
     let change = (new.version, hex::encode(Sha256::digest(&new.data)));
     match store.publish(gun.as_str(), vec![new], Some(change)).await {
         // Another request (or replica) re-signed first: theirs is served.
@@ -145,13 +166,17 @@ async fn resign_timestamp(
 pub(crate) async fn key(
     state: &AppState,
     gun: &Gun,
+    dialect: Dialect,
     role: &str,
     rotate: bool,
 ) -> Result<Response, ApiError> {
-    let root = stored_root(state, gun).await?;
+    let root = stored_root(state, gun, dialect).await?;
     let (store, vault) = (&state.store, &state.vault);
     let k = online::server_key(store, vault, gun.as_str(), role, root.as_ref(), rotate).await?;
-    Ok(text_plain(StatusCode::OK, Body::from(online::key_json(&k))))
+    Ok(text_plain(
+        StatusCode::OK,
+        Body::from(online::key_json(dialect, &k)),
+    ))
 }
 
 /// `DELETE /v2/<gun>/_trust/tuf/`.
@@ -215,9 +240,36 @@ pub(crate) async fn changefeed(
     Ok(resp)
 }
 
+/// One part of a multipart upload.
+pub(crate) struct Part {
+    /// The form field name.
+    pub field: String,
+    /// The part's filename.
+    pub filename: String,
+    /// Its bytes.
+    pub data: Vec<u8>,
+}
+
 /// Reads the multipart body: every part's filename is a role (an optional `.json` suffix is
 /// removed), its bytes the file. Sizes and counts are capped while reading.
 async fn read_parts(state: &AppState, req: Request) -> Result<Vec<UploadPart>, ApiError> {
+    Ok(read_multipart(state, req)
+        .await?
+        .into_iter()
+        .map(|p| UploadPart {
+            role: p
+                .filename
+                .strip_suffix(".json")
+                .unwrap_or(&p.filename)
+                .to_owned(),
+            data: p.data,
+        })
+        .collect())
+}
+
+/// Reads a multipart body; every part must have a filename. Sizes and counts are capped
+/// while reading.
+pub(crate) async fn read_multipart(state: &AppState, req: Request) -> Result<Vec<Part>, ApiError> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -244,6 +296,7 @@ async fn read_parts(state: &AppState, req: Request) -> Result<Vec<UploadPart>, A
             .file_name()
             .map(str::to_owned)
             .ok_or_else(ApiError::no_filename)?;
+        let name = field.name().unwrap_or_default().to_owned();
         let role = filename
             .strip_suffix(".json")
             .unwrap_or(&filename)
@@ -258,7 +311,11 @@ async fn read_parts(state: &AppState, req: Request) -> Result<Vec<UploadPart>, A
             }
             data.extend_from_slice(&chunk);
         }
-        parts.push(UploadPart { role, data });
+        parts.push(Part {
+            field: name,
+            filename,
+            data,
+        });
     }
     if parts.is_empty() {
         return Err(ApiError::malformed_upload("no files in the upload"));
@@ -330,7 +387,15 @@ pub(crate) async fn publish(
     let signer =
         online::signer_for(store, &state.vault, gun.as_str(), TopRole::Timestamp, &root).await?;
     let prev = versions.get("timestamp").copied().unwrap_or(0);
-    let ts = online::make_timestamp(&root, snapshot_bytes, prev, &signer, now)?;
+    let ts = online::make_timestamp(
+        Dialect::Notary,
+        &root,
+        snapshot_bytes,
+        0,
+        prev,
+        &signer,
+        now,
+    )?;
     let change = (ts.version, hex::encode(Sha256::digest(&ts.data)));
     files.push(ts);
     store.publish(gun.as_str(), files, Some(change)).await?;

@@ -1,4 +1,5 @@
-//! `notary-server`: the Notary 0.7 HTTP API on embedded SQLite, validated with `tuf-core`.
+//! `notary-server`: the Notary 0.7 HTTP API on embedded SQLite, validated with `tuf-core`, and
+//! TUF 1.0 repositories for the collections configured with that dialect.
 //!
 //! [`app::app`] builds the router from an [`app::AppState`]; the `notary-server` binary adds
 //! configuration, TLS and graceful shutdown.
@@ -7,12 +8,15 @@
 
 pub mod app;
 pub mod config;
+pub mod dialects;
 pub mod error;
 mod handlers;
 pub mod metrics;
 pub mod online;
 pub mod path;
 pub mod storage;
+mod tuf_handlers;
+pub mod tuf_publish;
 pub mod validate;
 pub mod vault;
 

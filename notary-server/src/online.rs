@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256, Sha512};
 use tuf_core::crypto::{Key, PublicKey, SoftwareSigner};
-use tuf_core::editor::sign_role;
-use tuf_core::role::{Hashes, Header, MetaFile, Root, Snapshot, Timestamp, TopRole};
+use tuf_core::editor::{meta_file, sign_role};
+use tuf_core::json::to_canonical;
+use tuf_core::role::{Header, MetaFile, Root, Snapshot, Timestamp, TopRole};
 use tuf_core::Dialect;
 use zeroize::Zeroizing;
 
@@ -64,18 +64,37 @@ pub fn key_id_of(public: &[u8]) -> Option<String> {
     Some(Key::from_public_key(Dialect::Notary, pk).key_id().to_hex())
 }
 
-/// The JSON Go notary-server answers for `GET <role>.key` (note `public` before `private`).
-pub fn key_json(k: &StoredKey) -> String {
-    format!(
-        "{{\"keytype\":\"{}\",\"keyval\":{{\"public\":\"{}\",\"private\":null}}}}",
-        k.algorithm,
-        base64::engine::general_purpose::STANDARD.encode(&k.public)
-    )
+/// The JSON answered for `GET <role>.key`: Notary: what Go notary-server answers (note
+/// `public` before `private`); TUF 1.0: the key as a root lists it (canonical JSON, hex
+/// public key).
+pub fn key_json(dialect: Dialect, k: &StoredKey) -> String {
+    match (dialect, PublicKey::ed25519_from_bytes(&k.public)) {
+        (Dialect::TufSpec, Ok(pk)) => {
+            let key = Key::from_public_key(Dialect::TufSpec, pk);
+            String::from_utf8_lossy(&to_canonical(&key.to_json())).into_owned()
+        }
+        _ => format!(
+            "{{\"keytype\":\"{}\",\"keyval\":{{\"public\":\"{}\",\"private\":null}}}}",
+            k.algorithm,
+            base64::engine::general_purpose::STANDARD.encode(&k.public)
+        ),
+    }
 }
 
-/// Whether `root` names `key_id` for `role`.
-fn named(root: Option<&Root>, role: TopRole, key_id: &str) -> bool {
-    root.is_some_and(|r| r.role(role).keyids.iter().any(|id| id.to_hex() == key_id))
+/// Whether `root` names the held key `k` for `role` (compared by public key, so the key id
+/// spelling of either dialect matches).
+fn named(root: Option<&Root>, role: TopRole, k: &StoredKey) -> bool {
+    let Ok(pk) = PublicKey::ed25519_from_bytes(&k.public) else {
+        return false;
+    };
+    let identity = pk.identity();
+    root.is_some_and(|r| {
+        r.role(role).keyids.iter().any(|id| {
+            r.keys
+                .get(id)
+                .is_some_and(|key| key.public_key().identity() == identity)
+        })
+    })
 }
 
 fn top_role(role: &str) -> Option<TopRole> {
@@ -120,7 +139,7 @@ async fn create_key<S: MetadataStore>(
     let tr = top_role(role);
     let drop: Vec<String> = existing
         .iter()
-        .filter(|k| !tr.is_some_and(|r| named(root, r, &k.key_id)))
+        .filter(|k| !tr.is_some_and(|r| named(root, r, k)))
         .map(|k| k.key_id.clone())
         .collect();
     store.insert_key(key.clone(), drop).await?;
@@ -140,8 +159,8 @@ pub async fn server_key<S: MetadataStore>(
 ) -> Result<StoredKey, OnlineError> {
     let keys = store.keys(gun, role).await?;
     if let (false, Some(tr)) = (rotate, top_role(role)) {
-        let in_use = keys.iter().find(|k| named(root, tr, &k.key_id));
-        if let Some(k) = in_use.or_else(|| keys.iter().find(|k| !named(root, tr, &k.key_id))) {
+        let in_use = keys.iter().find(|k| named(root, tr, k));
+        if let Some(k) = in_use.or_else(|| keys.iter().find(|k| !named(root, tr, k))) {
             return Ok(k.clone());
         }
     }
@@ -179,7 +198,7 @@ pub async fn signer_for<S: MetadataStore>(
     let keys = store.keys(gun, name).await?;
     let k = keys
         .iter()
-        .find(|k| named(Some(root), role, &k.key_id))
+        .find(|k| named(Some(root), role, k))
         .ok_or(OnlineError::NoKey { role: label })?;
     let seed = vault.unseal(&k.sealed_private)?;
     let seed: [u8; 32] = seed
@@ -191,17 +210,30 @@ pub async fn signer_for<S: MetadataStore>(
 
 /// What a Notary snapshot/timestamp records about a file: length, sha256 and sha512.
 pub fn meta_for(bytes: &[u8]) -> MetaFile {
-    let mut hashes = Hashes::new();
-    hashes.insert("sha256".into(), Sha256::digest(bytes).to_vec());
-    hashes.insert("sha512".into(), Sha512::digest(bytes).to_vec());
-    MetaFile {
-        version: None,
-        length: u64::try_from(bytes.len()).ok(),
-        hashes,
-    }
+    meta_file(Dialect::Notary, 0, bytes)
 }
 
-/// Signs a new snapshot listing `files` (role -> current bytes: root, targets, delegations).
+fn sign_top<R: tuf_core::role::Role>(
+    dialect: Dialect,
+    role: TopRole,
+    root: &Root,
+    value: &R,
+    signer: &SoftwareSigner,
+) -> Result<Vec<u8>, OnlineError> {
+    let label = if role == TopRole::Snapshot {
+        "snapshot"
+    } else {
+        "timestamp"
+    };
+    let auth = [(root.keys.clone(), root.role(role).clone())];
+    sign_role(dialect, label, value, &[signer], &auth).map_err(|e| OnlineError::Sign {
+        role: label,
+        reason: e.to_string(),
+    })
+}
+
+/// Signs a new Notary snapshot listing `files` (role -> current bytes: root, targets,
+/// delegations).
 pub fn make_snapshot(
     root: &Root,
     files: &BTreeMap<String, Vec<u8>>,
@@ -216,20 +248,25 @@ pub fn make_snapshot(
         })
         .map(|(role, bytes)| (role.clone(), meta_for(bytes)))
         .collect();
+    make_snapshot_with(Dialect::Notary, root, meta, previous_version, signer, now)
+}
+
+/// Signs a new snapshot with the given `meta` (role -> what the snapshot records about it).
+pub fn make_snapshot_with(
+    dialect: Dialect,
+    root: &Root,
+    meta: BTreeMap<String, MetaFile>,
+    previous_version: u64,
+    signer: &SoftwareSigner,
+    now: DateTime<Utc>,
+) -> Result<NewFile, OnlineError> {
     let version = previous_version.saturating_add(1);
     let snapshot = Snapshot {
         header: Header::new(version, now + Duration::days(SNAPSHOT_LIFETIME_DAYS)),
         meta,
         extra: Default::default(),
     };
-    let auth = [(root.keys.clone(), root.role(TopRole::Snapshot).clone())];
-    let data =
-        sign_role(Dialect::Notary, "snapshot", &snapshot, &[signer], &auth).map_err(|e| {
-            OnlineError::Sign {
-                role: "snapshot",
-                reason: e.to_string(),
-            }
-        })?;
+    let data = sign_top(dialect, TopRole::Snapshot, root, &snapshot, signer)?;
     Ok(NewFile {
         role: "snapshot".into(),
         version,
@@ -237,10 +274,13 @@ pub fn make_snapshot(
     })
 }
 
-/// Signs a new timestamp for `snapshot_bytes`.
+/// Signs a new timestamp for `snapshot_bytes` (whose version is `snapshot_version`; TUF 1.0
+/// records it, Notary does not).
 pub fn make_timestamp(
+    dialect: Dialect,
     root: &Root,
     snapshot_bytes: &[u8],
+    snapshot_version: u64,
     previous_version: u64,
     signer: &SoftwareSigner,
     now: DateTime<Utc>,
@@ -248,16 +288,10 @@ pub fn make_timestamp(
     let version = previous_version.saturating_add(1);
     let ts = Timestamp {
         header: Header::new(version, now + Duration::days(TIMESTAMP_LIFETIME_DAYS)),
-        snapshot: meta_for(snapshot_bytes),
+        snapshot: meta_file(dialect, snapshot_version, snapshot_bytes),
         extra: Default::default(),
     };
-    let auth = [(root.keys.clone(), root.role(TopRole::Timestamp).clone())];
-    let data = sign_role(Dialect::Notary, "timestamp", &ts, &[signer], &auth).map_err(|e| {
-        OnlineError::Sign {
-            role: "timestamp",
-            reason: e.to_string(),
-        }
-    })?;
+    let data = sign_top(dialect, TopRole::Timestamp, root, &ts, signer)?;
     Ok(NewFile {
         role: "timestamp".into(),
         version,

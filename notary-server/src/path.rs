@@ -30,6 +30,14 @@ pub enum Route {
     Collection(Gun),
     /// `/v2/<gun>/_trust/tuf/<file>`
     File(Gun, FileRef),
+    /// `/v2/<gun>/_tuf/` (TUF 1.0 collections: POST publish, DELETE)
+    TufCollection(Gun),
+    /// `/v2/<gun>/_tuf/metadata/<file>` (the raw, still percent-encoded file name)
+    TufMetadata(Gun, String),
+    /// `/v2/<gun>/_tuf/targets/<path>` (raw)
+    TufTarget(Gun, String),
+    /// `/v2/<gun>/_tuf/keys/<role>.key` (`timestamp` or `snapshot`)
+    TufKey(Gun, String),
 }
 
 /// Whether `s` is a Notary role name as the routes accept it.
@@ -58,7 +66,7 @@ pub fn parse_gun(raw: &str) -> Result<Gun, ApiError> {
     if raw.is_empty() || !raw.bytes().all(allowed) {
         return Err(ApiError::invalid_gun(format!("invalid GUN {raw:?}")));
     }
-    if raw.split('/').any(|seg| seg == "_trust") {
+    if raw.split('/').any(|seg| seg == "_trust" || seg == "_tuf") {
         return Err(ApiError::invalid_gun(format!("invalid GUN {raw:?}")));
     }
     Gun::parse(raw).map_err(|e| ApiError::invalid_gun(e.to_string()))
@@ -90,6 +98,12 @@ pub fn parse(rest: &str) -> Result<Option<Route>, ApiError> {
     if rest == "_trust/changefeed" {
         return Ok(Some(Route::GlobalChangefeed));
     }
+    let trust = rest.find("/_trust/");
+    let tuf = rest.find("/_tuf/");
+    if let Some(at) = tuf.filter(|t| trust.is_none_or(|r| t < &r)) {
+        let (gun, tail) = (&rest[..at], &rest[at + "/_tuf/".len()..]);
+        return parse_tuf(gun, tail);
+    }
     let Some((gun, tail)) = rest.split_once("/_trust/") else {
         return Ok(None);
     };
@@ -102,6 +116,33 @@ pub fn parse(rest: &str) -> Result<Option<Route>, ApiError> {
         },
     };
     Ok(route)
+}
+
+/// The routes of a TUF 1.0 collection, after `/v2/<gun>/_tuf/`.
+fn parse_tuf(gun: &str, tail: &str) -> Result<Option<Route>, ApiError> {
+    let route = if tail.is_empty() {
+        Route::TufCollection(parse_gun(gun)?)
+    } else if let Some(file) = tail.strip_prefix("metadata/") {
+        if file.is_empty() || file.contains('/') || !file.ends_with(".json") {
+            return Ok(None);
+        }
+        Route::TufMetadata(parse_gun(gun)?, file.to_owned())
+    } else if let Some(path) = tail.strip_prefix("targets/") {
+        if path.is_empty() {
+            return Ok(None);
+        }
+        Route::TufTarget(parse_gun(gun)?, path.to_owned())
+    } else if let Some(key) = tail.strip_prefix("keys/") {
+        match key.strip_suffix(".key") {
+            Some(role @ ("timestamp" | "snapshot")) => {
+                Route::TufKey(parse_gun(gun)?, role.to_owned())
+            }
+            _ => return Ok(None),
+        }
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(route))
 }
 
 #[cfg(test)]
@@ -166,6 +207,39 @@ mod tests {
     }
 
     #[test]
+    fn tuf_routes() {
+        let g = || Gun::parse("example.com/app").unwrap();
+        assert_eq!(
+            parse("example.com/app/_tuf/").unwrap(),
+            Some(Route::TufCollection(g()))
+        );
+        assert_eq!(
+            parse("example.com/app/_tuf/metadata/2.a%2Fb.json").unwrap(),
+            Some(Route::TufMetadata(g(), "2.a%2Fb.json".into()))
+        );
+        assert_eq!(
+            parse("example.com/app/_tuf/targets/dir/abc.x").unwrap(),
+            Some(Route::TufTarget(g(), "dir/abc.x".into()))
+        );
+        assert_eq!(
+            parse("example.com/app/_tuf/targets/x/_trust/tuf/root.json").unwrap(),
+            Some(Route::TufTarget(g(), "x/_trust/tuf/root.json".into()))
+        );
+        assert_eq!(
+            parse("example.com/app/_tuf/keys/timestamp.key").unwrap(),
+            Some(Route::TufKey(g(), "timestamp".into()))
+        );
+        assert_eq!(parse("example.com/app/_tuf/keys/root.key").unwrap(), None);
+        assert_eq!(
+            parse("example.com/app/_tuf/metadata/a/b.json").unwrap(),
+            None
+        );
+        assert_eq!(parse("example.com/app/_tuf/other").unwrap(), None);
+        assert_eq!(parse("a/_tuf/b/_tuf/metadata/root.json").unwrap(), None);
+        assert!(parse("a%2fb/_tuf/metadata/root.json").is_err());
+    }
+
+    #[test]
     fn hostile_guns_are_refused() {
         for gun in [
             "..",
@@ -178,6 +252,7 @@ mod tests {
             "a\\b",
             "a/./b",
             "a/_trust/b",
+            "a/_tuf/b",
         ] {
             let r = parse(&format!("{gun}/_trust/tuf/root.json"));
             assert!(r.is_err() || r.as_ref().unwrap().is_none(), "{gun}: {r:?}");

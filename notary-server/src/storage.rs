@@ -38,6 +38,24 @@ pub struct NewFile {
     pub data: Vec<u8>,
 }
 
+/// A target file of a TUF 1.0 collection, to store with a publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTarget {
+    /// The target path as the targets metadata names it.
+    pub path: String,
+    /// The exact bytes (already checked against the metadata).
+    pub data: Vec<u8>,
+}
+
+/// A hash algorithm by which stored targets can be looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashAlg {
+    /// SHA-256 (64 hex digits).
+    Sha256,
+    /// SHA-512 (128 hex digits).
+    Sha512,
+}
+
 /// One changefeed record (Go field names are applied by the HTTP layer).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeRecord {
@@ -151,7 +169,32 @@ pub trait MetadataStore: Send + Sync + 'static {
         change: Option<(u64, String)>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Deletes every file of exactly `gun` (not other GUNs sharing a prefix) and, if any file
+    /// As [`MetadataStore::publish`], also storing `targets` (TUF 1.0 target files) in the
+    /// same transaction.
+    fn publish_with_targets(
+        &self,
+        gun: &str,
+        files: Vec<NewFile>,
+        targets: Vec<NewTarget>,
+        change: Option<(u64, String)>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The newest stored target file of `gun` with this digest (lower-case hex).
+    fn target_by_hash(
+        &self,
+        gun: &str,
+        alg: HashAlg,
+        hex_digest: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+
+    /// The newest stored target file of `gun` published under `path`.
+    fn target_by_path(
+        &self,
+        gun: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+
+    /// Deletes every file (metadata and TUF targets) of exactly `gun` (not other GUNs sharing a prefix) and, if any file
     /// was deleted, records a `deletion` change (version 0, sha256 ""), in one transaction
     /// (Notary 0.7 writes no record for a GUN that had no files). Server keys are kept.
     fn delete_gun(&self, gun: &str) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -11,6 +11,7 @@ pub mod static_server;
 pub mod token_issuer;
 pub mod tuf_dir;
 pub mod tuf_repos;
+pub mod tuf_server;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -275,6 +275,11 @@ impl ServerUnderTest {
         host_port(&self.url)
     }
 
+    /// The directory holding the server's config, data (`data/`) and log.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     /// The server's combined stdout/stderr so far (for failure messages).
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_else(|e| format!("<no log: {e}>"))
@@ -463,17 +468,27 @@ impl GoNotaryServer {
 /// `notary-server --listen 127.0.0.1:<port> --data-dir <tmpdir>` with
 /// `NOTARY_SERVER_KEY_PASSPHRASE=test-passphrase`, healthy at `/_notary_server/health`.
 pub fn start_our_server(bin: Option<&Path>) -> Result<ServerUnderTest, String> {
+    start_our_server_with(bin, &[])
+}
+
+/// [`start_our_server`] with extra command-line arguments (e.g. `--tuf-gun PATTERN`). The
+/// data directory is [`ServerUnderTest::data_dir`]; the key passphrase is `test-passphrase`.
+pub fn start_our_server_with(
+    bin: Option<&Path>,
+    extra: &[&str],
+) -> Result<ServerUnderTest, String> {
     let bin = bin.map_or_else(our_server_bin, Path::to_path_buf);
     with_free_port(|port| {
         let dir = server_dir("our-notary-server-")?;
         let data = dir.path().join("data");
         fs::create_dir(&data).map_err(|e| format!("mkdir {}: {e}", data.display()))?;
-        let args = vec![
+        let mut args = vec![
             "--listen".to_owned(),
             format!("127.0.0.1:{port}"),
             "--data-dir".to_owned(),
             path_string(&data)?,
         ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let envs = vec![(
             "NOTARY_SERVER_KEY_PASSPHRASE".to_owned(),
             "test-passphrase".to_owned(),

@@ -787,7 +787,7 @@ impl RepoEditor {
 
 /// What a referring role records about `bytes`: TUF: version, length, sha256; Notary:
 /// length, sha256 and sha512 (as Go writes).
-fn meta_file(dialect: Dialect, version: u64, bytes: &[u8]) -> MetaFile {
+pub fn meta_file(dialect: Dialect, version: u64, bytes: &[u8]) -> MetaFile {
     let mut hashes = Hashes::new();
     let algs: &[&str] = match dialect {
         Dialect::TufSpec => &["sha256"],

@@ -25,6 +25,7 @@ pub mod error;
 pub mod json;
 pub mod name;
 pub mod path_match;
+pub mod repo_load;
 pub mod role;
 pub mod search;
 pub mod target;

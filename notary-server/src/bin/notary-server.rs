@@ -110,7 +110,8 @@ async fn run(cfg: ServerConfig) -> Result<(), BoxError> {
     let store = SqliteStore::open(&cfg.db_path).await?;
     let vault = Vault::open(&store, &pass).await?;
     drop(pass);
-    let router = app(AppState::new(store, vault));
+    let dialects = notary_server::dialects::GunDialects::new(cfg.tuf_guns.clone())?;
+    let router = app(AppState::new(store, vault).with_dialects(dialects));
 
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();

@@ -15,13 +15,16 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool, Transaction};
 
-use super::{ChangeRecord, KekParams, MetadataStore, NewFile, StoreError, StoredFile, StoredKey};
+use super::{
+    ChangeRecord, HashAlg, KekParams, MetadataStore, NewFile, NewTarget, StoreError, StoredFile,
+    StoredKey,
+};
 
 /// How long a connection waits for SQLite's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,11 +36,18 @@ const SYNCHRONOUS_FULL: i64 = 2;
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// The embedded migrations (`migrations/sqlite`), applied at open.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "tuf_targets",
+        include_str!("../../migrations/sqlite/0002_tuf_targets.sql"),
+    ),
+];
 
 /// SQLite-backed store.
 ///
@@ -378,15 +388,45 @@ async fn insert_change(
     Ok(())
 }
 
+async fn insert_target(
+    conn: &mut SqliteConnection,
+    gun: &str,
+    target: &NewTarget,
+) -> Result<(), StoreError> {
+    let length = i64::try_from(target.data.len()).map_err(|_| StoreError::OutOfRange {
+        what: "target length",
+    })?;
+    // The same bytes under the same path again (a re-publish) keep the first row.
+    sqlx::query(
+        "INSERT INTO tuf_targets (gun, path, sha256, sha512, length, data, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (gun, path, sha256) DO NOTHING",
+    )
+    .bind(gun)
+    .bind(&target.path)
+    .bind(sha256_hex(&target.data))
+    .bind(hex::encode(Sha512::digest(&target.data)))
+    .bind(length)
+    .bind(&target.data)
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
 async fn publish_in(
     conn: &mut SqliteConnection,
     gun: &str,
     files: &[NewFile],
+    targets: &[NewTarget],
     versions: &[i64],
     change: Option<(i64, &str)>,
 ) -> Result<(), StoreError> {
     for (file, &version) in files.iter().zip(versions) {
         insert_file(conn, gun, file, version).await?;
+    }
+    for target in targets {
+        insert_target(conn, gun, target).await?;
     }
     if let Some((version, sha256)) = change {
         insert_change(conn, gun, version, sha256, "update").await?;
@@ -401,6 +441,11 @@ async fn delete_in(conn: &mut SqliteConnection, gun: &str) -> Result<(), StoreEr
         .await
         .map_err(unavailable)?
         .rows_affected();
+    sqlx::query("DELETE FROM tuf_targets WHERE gun = ?1")
+        .bind(gun)
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
     // Like Notary 0.7: deleting a GUN that has no files records no change.
     if deleted > 0 {
         insert_change(conn, gun, 0, "", "deletion").await?;
@@ -526,14 +571,60 @@ impl MetadataStore for SqliteStore {
         files: Vec<NewFile>,
         change: Option<(u64, String)>,
     ) -> Result<(), StoreError> {
+        self.publish_with_targets(gun, files, Vec::new(), change)
+            .await
+    }
+
+    async fn publish_with_targets(
+        &self,
+        gun: &str,
+        files: Vec<NewFile>,
+        targets: Vec<NewTarget>,
+        change: Option<(u64, String)>,
+    ) -> Result<(), StoreError> {
         let versions = check_batch(&files)?;
         let change = match &change {
             Some((version, sha256)) => Some((to_db_version(*version)?, sha256.as_str())),
             None => None,
         };
         let mut tx = self.begin_write().await?;
-        let result = publish_in(&mut tx, gun, &files, &versions, change).await;
+        let result = publish_in(&mut tx, gun, &files, &targets, &versions, change).await;
         finish(tx, result).await
+    }
+
+    async fn target_by_hash(
+        &self,
+        gun: &str,
+        alg: HashAlg,
+        hex_digest: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = match alg {
+            HashAlg::Sha256 => {
+                "SELECT data FROM tuf_targets WHERE gun = ?1 AND sha256 = ?2 ORDER BY id DESC LIMIT 1"
+            }
+            HashAlg::Sha512 => {
+                "SELECT data FROM tuf_targets WHERE gun = ?1 AND sha512 = ?2 ORDER BY id DESC LIMIT 1"
+            }
+        };
+        let row: Option<(Vec<u8>,)> = sqlx::query_as(sql)
+            .bind(gun)
+            .bind(hex_digest.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(|(d,)| d))
+    }
+
+    async fn target_by_path(&self, gun: &str, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT data FROM tuf_targets WHERE gun = ?1 AND path = ?2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(gun)
+        .bind(path)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(|(d,)| d))
     }
 
     async fn delete_gun(&self, gun: &str) -> Result<(), StoreError> {
