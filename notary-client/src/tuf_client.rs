@@ -7,25 +7,31 @@
 //! holding the exact bytes that were received and verified. Every write is atomic (temporary
 //! file, fsync, rename); temporary names never end in `.json`.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use tuf_core::error::{TargetError, UpdateError};
 use tuf_core::name::percent_encode_segment;
-use tuf_core::role::{MetaFile, TargetEntry};
+use tuf_core::role::{MetaFile, Root, TargetEntry, TopRole};
 use tuf_core::search::TargetLookup;
 use tuf_core::target::verify_target;
 use tuf_core::trusted_set::{RepoConfig, TimestampUpdate, TrustedSet};
 
-/// Per-request timeout.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default deadline for one download, from connecting to the last body byte: a server that
+/// trickles bytes (slow retrieval, which the spec leaves to implementations) is cut off then.
+pub const DEFAULT_FILE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Environment variable overriding [`DEFAULT_FILE_TIMEOUT`]: a positive whole number of
+/// seconds (the same knob as the `notary` CLI's request timeout).
+pub const TIMEOUT_ENV: &str = "NOTARY_RS_TIMEOUT_SECS";
 
 /// Top-level role names: never accepted as delegated role names (their cache files would
 /// collide).
@@ -105,6 +111,8 @@ pub struct Options {
     pub target_dir: Option<PathBuf>,
     /// `--target-base-url`: base URL of the targets.
     pub target_base_url: Option<String>,
+    /// Deadline for one download (`None`: [`DEFAULT_FILE_TIMEOUT`]); from [`TIMEOUT_ENV`].
+    pub timeout: Option<Duration>,
 }
 
 const USAGE: &str = "tuf-client --metadata-dir DIR init TRUSTED_ROOT | \
@@ -195,7 +203,8 @@ pub fn parse_args(args: &[OsString]) -> Result<(Options, Command), ClientError> 
 /// # Errors
 /// The first failure.
 pub fn run(args: &[OsString]) -> Result<(), ClientError> {
-    let (opts, cmd) = parse_args(args)?;
+    let (mut opts, cmd) = parse_args(args)?;
+    opts.timeout = timeout_from_env(std::env::var_os(TIMEOUT_ENV))?;
     let dir = opts
         .metadata_dir
         .clone()
@@ -223,6 +232,22 @@ pub fn run(args: &[OsString]) -> Result<(), ClientError> {
             }
             Ok(())
         }
+    }
+}
+
+/// The per-download deadline from the value of [`TIMEOUT_ENV`] (`None` if unset).
+///
+/// # Errors
+/// [`ClientError::Usage`] unless the value is a positive whole number of seconds.
+pub fn timeout_from_env(value: Option<OsString>) -> Result<Option<Duration>, ClientError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.to_str().map(|v| v.trim().parse::<u64>()) {
+        Some(Ok(secs)) if secs > 0 => Ok(Some(Duration::from_secs(secs))),
+        _ => Err(ClientError::Usage(format!(
+            "{TIMEOUT_ENV} must be a positive whole number of seconds, not {value:?}"
+        ))),
     }
 }
 
@@ -254,6 +279,7 @@ pub struct Updater {
     metadata_url: String,
     dir: PathBuf,
     http: Client,
+    timeout: Duration,
     now: DateTime<Utc>,
 }
 
@@ -274,9 +300,10 @@ impl Updater {
             .clone()
             .ok_or_else(|| ClientError::Usage("--metadata-url is required".into()))?;
         check_base_url(&url)?;
+        let timeout = opts.timeout.unwrap_or(DEFAULT_FILE_TIMEOUT);
         let http = Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(REQUEST_TIMEOUT)
+            .timeout(timeout)
+            .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| ClientError::Usage(format!("cannot build the HTTP client: {e}")))?;
@@ -284,6 +311,7 @@ impl Updater {
             metadata_url: url,
             dir: dir.to_path_buf(),
             http,
+            timeout,
             now,
         })
     }
@@ -321,11 +349,21 @@ impl Updater {
                 Fetched::Body(b) => b,
                 Fetched::Missing => break,
             };
+            let old_keys = fast_forward_keys(set.root());
             set.update_root(&bytes)
                 .map_err(|source| ClientError::Verify {
                     role: "root".into(),
                     source,
                 })?;
+            // 5.3.11: a new timestamp or snapshot key deletes the trusted timestamp and
+            // snapshot (fast-forward recovery), even if they still verify (a snapshot key
+            // rotation leaves the timestamp valid, and its snapshot version would otherwise
+            // block the repository's reset). Done before the new root is stored, so an
+            // interrupted run cannot keep the new root with the stale files.
+            if fast_forward_keys(set.root()) != old_keys {
+                self.remove_local("timestamp.json")?;
+                self.remove_local("snapshot.json")?;
+            }
             // 5.3.8: persist each accepted root.
             write_atomic(&self.dir, "root.json", &bytes)?;
         }
@@ -502,6 +540,17 @@ impl Updater {
         fs::read(self.dir.join(file)).ok()
     }
 
+    fn remove_local(&self, file: &str) -> Result<(), ClientError> {
+        let path = self.dir.join(file);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ClientError::Io {
+                what: format!("removing {}", path.display()),
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn fetch_required(&self, role: &str, file: &str, cap: u64) -> Result<Vec<u8>, ClientError> {
         match self.fetch_meta(role, file, cap, false)? {
             Fetched::Body(b) => Ok(b),
@@ -524,8 +573,9 @@ impl Updater {
         self.get_capped(role, &url, cap, missing_ok)
     }
 
-    /// GET `url`, reading at most `cap` bytes (one more byte is an error). With `missing_ok`,
-    /// 404 and 403 are [`Fetched::Missing`]; otherwise every non-200 status is an error.
+    /// GET `url`, reading at most `cap` bytes (one more byte is an error) within the download
+    /// deadline. With `missing_ok`, 404 and 403 are [`Fetched::Missing`]; otherwise every
+    /// non-200 status is an error.
     fn get_capped(
         &self,
         role: &str,
@@ -538,7 +588,27 @@ impl Updater {
             url: url.to_owned(),
             reason,
         };
-        let resp = self.http.get(url).send().map_err(|e| fail(e.to_string()))?;
+        let started = Instant::now();
+        let timed_out = || {
+            fail(format!(
+                "timed out: not complete within {} s ({TIMEOUT_ENV})",
+                self.timeout.as_secs()
+            ))
+        };
+        // A request timeout in reqwest is a total deadline, body included (the client-wide
+        // one only bounds each read).
+        let mut resp = self
+            .http
+            .get(url)
+            .timeout(self.timeout)
+            .send()
+            .map_err(|e| {
+                if e.is_timeout() {
+                    timed_out()
+                } else {
+                    fail(e.to_string())
+                }
+            })?;
         let status = resp.status();
         // 404 is "no such file"; 403 too when probing (S3-style servers answer 403).
         if status == StatusCode::NOT_FOUND || (missing_ok && status == StatusCode::FORBIDDEN) {
@@ -555,14 +625,43 @@ impl Updater {
             }
         }
         let mut body = Vec::new();
-        resp.take(cap.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(|e| fail(e.to_string()))?;
-        if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
-            return Err(fail(format!("response exceeds the limit of {cap} bytes")));
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            if started.elapsed() >= self.timeout {
+                return Err(timed_out());
+            }
+            let n = match resp.read(&mut buf) {
+                Ok(0) => return Ok(Fetched::Body(body)),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if e.kind() == std::io::ErrorKind::TimedOut || started.elapsed() >= self.timeout
+                    {
+                        return Err(timed_out());
+                    }
+                    return Err(fail(e.to_string()));
+                }
+            };
+            let total = u64::try_from(body.len().saturating_add(n)).unwrap_or(u64::MAX);
+            if total > cap {
+                return Err(fail(format!("response exceeds the limit of {cap} bytes")));
+            }
+            body.extend_from_slice(buf.get(..n).unwrap_or_default());
         }
-        Ok(Fetched::Body(body))
     }
+}
+
+/// The public keys (by identity) of the timestamp and snapshot roles of `root`: when they
+/// change, the trusted timestamp and snapshot must go (spec 5.3.11).
+fn fast_forward_keys(root: &Root) -> [BTreeSet<[u8; 32]>; 2] {
+    [TopRole::Timestamp, TopRole::Snapshot].map(|role| {
+        root.role(role)
+            .keyids
+            .iter()
+            .filter_map(|id| root.keys.get(id))
+            .map(|k| k.public_key().identity())
+            .collect()
+    })
 }
 
 fn verify_err(role: &str, reason: &'static str) -> ClientError {
@@ -775,6 +874,18 @@ mod tests {
         assert_eq!(c, Command::Init(PathBuf::from("r.json")));
         assert!(parse_args(&args(&["--metadata-dir", "d", "refresh"])).is_err());
         assert!(parse_args(&args(&["--metadata-dir", "d", "frob"])).is_err());
+    }
+
+    #[test]
+    fn timeout_from_the_environment() {
+        assert_eq!(timeout_from_env(None).unwrap(), None);
+        assert_eq!(
+            timeout_from_env(Some("7".into())).unwrap(),
+            Some(Duration::from_secs(7))
+        );
+        for bad in ["0", "-1", "1.5", "soon", ""] {
+            assert!(timeout_from_env(Some(bad.into())).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod notary_cli;
 pub mod static_server;
 pub mod token_issuer;
 pub mod tuf_dir;
+pub mod tuf_forge;
 pub mod tuf_repos;
 pub mod tuf_server;
 

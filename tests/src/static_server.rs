@@ -1,7 +1,8 @@
 //! A tiny static HTTP/1.1 file server on loopback for client tests: GET only, one thread per
 //! connection, `Connection: close`, 404 for missing files. It records every requested path
 //! (percent-decoded, relative to the served directory) and lets a test answer chosen paths
-//! differently (a status, other bytes, or an endless body) to play a hostile repository.
+//! differently (a status, other bytes, a body without a length, an endless body, or a body
+//! trickled one byte at a time) to play a hostile repository.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -10,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 /// How to answer one request instead of serving the file.
 #[derive(Clone, Debug)]
@@ -20,6 +22,17 @@ pub enum Reply {
     Body(Vec<u8>),
     /// 200 without a length, streaming bytes until the client hangs up.
     Endless,
+    /// 200 with these bytes but no `Content-Length` (the body ends when the connection
+    /// closes), so a client can only enforce its size cap while reading.
+    Unsized(Vec<u8>),
+    /// 200 with a `Content-Length` for these bytes, sent one byte every `interval` (a
+    /// slow-retrieval attack); stops when the client hangs up.
+    Slow {
+        /// The body.
+        body: Vec<u8>,
+        /// The pause before each byte.
+        interval: Duration,
+    },
 }
 
 /// Decides, for a decoded request path, whether to answer it differently (`None`: serve the
@@ -164,6 +177,25 @@ fn serve(conn: TcpStream, root: &Path, s: &Shared) -> std::io::Result<()> {
             loop {
                 conn.write_all(&chunk)?;
             }
+        }
+        Some(Reply::Unsized(bytes)) => {
+            conn.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
+            conn.write_all(&bytes)?;
+            conn.flush()
+        }
+        Some(Reply::Slow { body, interval }) => {
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            conn.flush()?;
+            for b in body {
+                thread::sleep(interval);
+                conn.write_all(&[b])?;
+                conn.flush()?;
+            }
+            Ok(())
         }
         None => match file_for(root, &path).and_then(|p| std::fs::read(p).ok()) {
             Some(bytes) => respond(&mut conn, 200, &bytes),
