@@ -13,9 +13,10 @@ metadata/ and targets/ (consistent snapshots, python-tuf's own serializer and na
   stage-1  + target dir/b.txt (targets, snapshot, timestamp re-signed)
   stage-2  root key rotation: root v2 names a new root key, signed by the old and new keys
   stage-3  timestamp key rotation: root v3 names a new timestamp key
-  expired-snapshot  stage-3 with a new snapshot that expired yesterday and a timestamp for it
+  stage-4  snapshot and timestamp re-signed (stage-3's timestamp is then a replay)
+  expired-snapshot  stage-4 with a new snapshot that expired yesterday and a timestamp for it
 
-and OUT_DIR/targets.json: {"<path>": "<sha256 hex>"} of every target of stage-3.
+and OUT_DIR/targets.json: {"<path>": "<sha256 hex>"} of every target of stage-4.
 
 `client` is python-tuf's ngclient.Updater over HTTP with DIR as its metadata directory (it
 must hold root.json already): it refreshes, then downloads each TARGET into TDIR. Exit 0
@@ -144,6 +145,8 @@ def make_repo(out: Path) -> None:
     repo.rotate("timestamp")
     repo.publish_snapshot_and_timestamp()
     repo.save(out, "stage-3")
+    repo.publish_snapshot_and_timestamp()
+    repo.save(out, "stage-4")
     repo.publish_snapshot_and_timestamp(snapshot_expires=now() - timedelta(days=1))
     repo.save(out, "expired-snapshot")
     shutil.rmtree(out / "work")

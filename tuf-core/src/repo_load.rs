@@ -115,16 +115,15 @@ pub fn load_tuf_repository<E>(
         }));
     }
     set.ensure_root_fresh().map_err(rejected("root.json"))?;
-    if let Some(ts) = previous.timestamp {
-        if set.load_cached_timestamp(ts).is_ok() {
-            if let Some(snap) = previous.snapshot {
-                // A previous snapshot that no longer verifies is no reference (key rotation).
-                let _ = set.load_cached_snapshot(snap);
-            }
-        }
-    }
+    // A previous copy that no longer verifies is no reference (key rotation, 5.3.11).
+    let had_timestamp = previous
+        .timestamp
+        .is_some_and(|ts| set.load_cached_timestamp(ts).is_ok());
     set.update_timestamp(&required("timestamp.json")?)
         .map_err(rejected("timestamp.json"))?;
+    if let (true, Some(snap)) = (had_timestamp, previous.snapshot) {
+        let _ = set.load_cached_snapshot(snap);
+    }
     let consistent = set.root().consistent_snapshot;
     let snap_version = set.timestamp().and_then(|t| t.snapshot.version);
     let file = role_file_name("snapshot", snap_version, consistent);
