@@ -418,10 +418,13 @@ fn used_roles(set: &TrustedSet) -> BTreeSet<&str> {
     used
 }
 
+/// Finds the current `(version, bytes)` of a role.
+type Lookup<'a> = dyn Fn(&str) -> Option<(u64, Vec<u8>)> + 'a;
+
 /// Resolves a metadata file name of the spec layout (`N.root.json`, `root.json`,
 /// `timestamp.json`, `V.<role>.json`, `<role>.json`; role names percent-encoded) to the file
 /// `lookup(role)` returns (`(version, bytes)`), if its version matches the name.
-pub fn serve_name(name: &str, lookup: &dyn Fn(&str) -> Option<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
+fn serve_name(name: &str, lookup: &Lookup<'_>) -> Option<Vec<u8>> {
     let (version, role) = parse_metadata_name(name)?;
     let (v, bytes) = lookup(&role)?;
     match version {

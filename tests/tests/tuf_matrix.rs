@@ -32,8 +32,8 @@ use notary_rs_tests::tuf_server::TufCollection;
 use notary_rs_tests::{python, python_script};
 use notary_server::storage::{MetadataStore, SqliteStore};
 use notary_server::vault::Vault;
-use tough::{Bytes, IntoVec, RepositoryLoader, TargetName, Transport, TransportError};
 use tough::{ExpirationEnforcement, TransportErrorKind, TransportStream};
+use tough::{IntoVec, RepositoryLoader, TargetName, Transport, TransportError};
 use tuf_core::crypto::{Key, Signer, SoftwareSigner};
 use tuf_core::editor::{meta_file, sign_role, InitialKeys, RepoEditor, SignPlan};
 use tuf_core::envelope::Signed;
@@ -91,7 +91,7 @@ impl Transport for HttpTransport {
         }
         let resp = resp.error_for_status().map_err(other)?;
         let data = resp.bytes().await.map_err(other)?;
-        Ok(Box::pin(futures::stream::iter([Ok(Bytes::from(data))])))
+        Ok(Box::pin(futures::stream::iter([Ok(data)])))
     }
 }
 

@@ -33,6 +33,9 @@ pub enum LoadError<E> {
     },
 }
 
+/// Reads a metadata file by name: `Ok(None)` when it does not exist.
+pub type ReadFile<'a, E> = dyn Fn(&str) -> Result<Option<Vec<u8>>, E> + 'a;
+
 /// The metadata file name of `role` at `version` under consistent snapshots
 /// (`V.<encoded role>.json`), or unversioned (`<encoded role>.json`).
 pub fn role_file_name(role: &str, version: Option<u64>, consistent: bool) -> String {
@@ -72,7 +75,7 @@ fn rejected<E>(file: &str) -> impl FnOnce(UpdateError) -> LoadError<E> + '_ {
 /// # Errors
 /// [`LoadError`] naming the first missing or rejected file, or the reader's error.
 pub fn load_tuf_repository<E>(
-    read: &dyn Fn(&str) -> Result<Option<Vec<u8>>, E>,
+    read: &ReadFile<'_, E>,
     previous: Previous<'_>,
     now: DateTime<Utc>,
 ) -> Result<TrustedSet, LoadError<E>> {
