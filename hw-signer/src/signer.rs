@@ -165,7 +165,15 @@ impl YubiKeySigner {
             .map_err(|e| match e {
                 // The PIN was verified just before, so 6982 here means no touch.
                 yubikey::Error::AuthenticationError => HwError::TouchTimeout { serial },
-                e => HwError::device(serial, "signing", e),
+                // A card pulled mid-command can surface as a bare "generic error": ask
+                // PC/SC whether the device is still there before blaming the card.
+                e => match HwError::device(serial, "signing", e) {
+                    HwError::Device { .. } if !is_present(serial) => HwError::CardRemoved {
+                        serial,
+                        operation: "signing",
+                    },
+                    other => other,
+                },
             })?;
         drop(dev);
 
@@ -190,6 +198,10 @@ impl YubiKeySigner {
             })?;
         Ok(wire)
     }
+}
+
+fn is_present(serial: u32) -> bool {
+    crate::device::list_devices().is_ok_and(|d| d.iter().any(|d| d.serial == serial))
 }
 
 impl Signer for YubiKeySigner {
