@@ -118,46 +118,48 @@ impl Device {
         let readers = ctx
             .iter()
             .map_err(|e| HwError::device(0, "listing PC/SC readers", e))?;
-        let mut found: Vec<(YubiKey, String)> = Vec::new();
-        let mut names = Vec::new();
+        let mut found: Vec<Self> = Vec::new();
+        let mut empty_readers = Vec::new();
         for reader in readers {
             let name = reader.name().into_owned();
             match reader.open() {
-                Ok(yk) => match serial {
-                    Some(s) if yk.serial().0 != s => {
-                        names.push(name);
-                        found.push((yk, String::new()));
+                Ok(yk) if serial.is_none_or(|s| s == yk.serial().0) => {
+                    found.push(Self { yk, reader: name });
+                    if serial.is_some() {
+                        break;
                     }
-                    Some(_) => {
-                        for (other, _) in found {
-                            release(other);
-                        }
-                        return Ok(Self { yk, reader: name });
-                    }
-                    None => found.push((yk, name)),
-                },
-                Err(_) => names.push(name),
+                }
+                Ok(other) => {
+                    empty_readers.push(name);
+                    found.push(Self {
+                        yk: other,
+                        reader: String::new(),
+                    });
+                }
+                Err(_) => empty_readers.push(name),
             }
         }
-        let serials: Vec<u32> = found.iter().map(|(yk, _)| yk.serial().0).collect();
-        if let Some(s) = serial {
-            for (yk, _) in found {
-                release(yk);
+        let serials: Vec<u32> = found.iter().map(Self::serial).collect();
+        let mut matching: Vec<Self> = Vec::new();
+        for dev in found {
+            if serial.is_none_or(|s| s == dev.serial()) {
+                matching.push(dev);
+            } else {
+                release(dev.yk);
             }
-            return Err(HwError::SerialNotFound {
+        }
+        match (serial, matching.len()) {
+            (_, 1) => Ok(matching.remove(0)),
+            (Some(s), _) => Err(HwError::SerialNotFound {
                 serial: s,
                 connected: serials,
-            });
-        }
-        match found.len() {
-            0 => Err(HwError::NoDevice { readers: names }),
-            1 => {
-                let (yk, reader) = found.remove(0);
-                Ok(Self { yk, reader })
-            }
-            _ => {
-                for (yk, _) in found {
-                    release(yk);
+            }),
+            (None, 0) => Err(HwError::NoDevice {
+                readers: empty_readers,
+            }),
+            (None, _) => {
+                for dev in matching {
+                    release(dev.yk);
                 }
                 Err(HwError::SeveralDevices { serials })
             }

@@ -62,7 +62,10 @@ fn genuine_attestation_verifies_and_reports_what_it_proves() {
     assert_eq!(got.serial, 12_345_678);
     assert_eq!(got.firmware, (5, 7, 1));
     assert_eq!(got.slot, 0x9c);
-    assert_eq!((got.pin_policy, got.touch_policy), (PinPolicy::Always, TouchPolicy::Always));
+    assert_eq!(
+        (got.pin_policy, got.touch_policy),
+        (PinPolicy::Always, TouchPolicy::Always)
+    );
     assert_eq!(got.form_factor, Some(1));
     assert_eq!(got.public_key, f.key);
     assert_eq!(got.ca_subject, "CN=Test PIV Root CA");
@@ -80,7 +83,10 @@ fn attestation_for_another_slot_rejected() {
     let mut other = fields(&f);
     other.slot = 0x9a;
     let e = verify(&bundle(&f.device, &other), &cas(&f), &expect(&f.key)).unwrap_err();
-    assert!(matches!(&e, AttestationError::WrongSlot { expected: 0x9c, found } if found.ends_with("9a")), "{e}");
+    assert!(
+        matches!(&e, AttestationError::WrongSlot { expected: 0x9c, found } if found.ends_with("9a")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -104,7 +110,12 @@ fn chain_to_a_non_pinned_ca_rejected() {
     let f = fixture();
     let rogue = TestCa::generate("Test PIV Root CA").unwrap(); // same name, other key
     let rogue_device = rogue.issue_device().unwrap();
-    let e = verify(&bundle(&rogue_device, &fields(&f)), &cas(&f), &expect(&f.key)).unwrap_err();
+    let e = verify(
+        &bundle(&rogue_device, &fields(&f)),
+        &cas(&f),
+        &expect(&f.key),
+    )
+    .unwrap_err();
     assert!(matches!(e, AttestationError::UnpinnedCa { .. }), "{e}");
     // Yubico's root (the default pin) does not accept the test CA's devices either.
     let e = verify(
@@ -125,13 +136,21 @@ fn unknown_or_missing_intermediate_rejected() {
     let mut b = bundle(&f.device, &fields(&f));
     b.chain_der = vec![other_device.cert_der.clone()];
     let e = verify(&b, &cas(&f), &expect(&f.key)).unwrap_err();
-    assert_eq!(e, AttestationError::BadSignature { which: "attestation" });
+    assert_eq!(
+        e,
+        AttestationError::BadSignature {
+            which: "attestation"
+        }
+    );
     b.chain_der.clear();
     let e = verify(&b, &cas(&f), &expect(&f.key)).unwrap_err();
     assert_eq!(e, AttestationError::MissingChain);
     b.chain_der = vec![vec![0x30, 0x03, 0x02, 0x01, 0x00]];
     let e = verify(&b, &cas(&f), &expect(&f.key)).unwrap_err();
-    assert!(matches!(e, AttestationError::Malformed { which: "f9", .. }), "{e}");
+    assert!(
+        matches!(e, AttestationError::Malformed { which: "f9", .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -217,7 +236,13 @@ fn each_tamper_case_has_a_distinct_message() {
     msgs.push(verify(&bundle(&f.device, &fields(&f)), &cas(&f), &expect(&other)).unwrap_err());
     let texts: std::collections::BTreeSet<String> = msgs
         .iter()
-        .map(|e| e.to_string().split(':').next().unwrap_or_default().to_owned())
+        .map(|e| {
+            e.to_string()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     assert_eq!(texts.len(), msgs.len(), "{msgs:?}");
 }

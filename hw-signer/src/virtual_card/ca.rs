@@ -2,9 +2,9 @@
 //! attestation certificates with Yubico's extensions, shaped like a real YubiKey's.
 
 use std::str::FromStr as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use der::asn1::{BitString, OctetString};
+use der::asn1::{BitString, GeneralizedTime, OctetString, UtcTime};
 use der::{Decode as _, Encode as _};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{DerSignature, SigningKey};
@@ -15,7 +15,7 @@ use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::Validity;
+use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
 use crate::attestation::{OID_FIRMWARE, OID_FORM_FACTOR, OID_POLICY, OID_SERIAL, SUBJECT_PREFIX};
@@ -164,6 +164,26 @@ impl DeviceAttestation {
     }
 }
 
+/// Valid from an hour ago (a YubiKey copies its f9 certificate's dates, so attestations are
+/// never "from the future") for `lifetime`.
+fn validity(lifetime: Duration) -> Result<Validity, CertError> {
+    let now = SystemTime::now();
+    Ok(Validity {
+        not_before: time(now - Duration::from_secs(3600))?,
+        not_after: time(now + lifetime)?,
+    })
+}
+
+/// UTCTime before 2050, GeneralizedTime from then on (RFC 5280 4.1.2.5).
+fn time(t: SystemTime) -> Result<Time, CertError> {
+    match UtcTime::from_system_time(t) {
+        Ok(utc) => Ok(Time::UtcTime(utc)),
+        Err(_) => Ok(Time::GeneralTime(
+            GeneralizedTime::from_system_time(t).map_err(err)?,
+        )),
+    }
+}
+
 fn spki_of(key: &SigningKey) -> Result<SubjectPublicKeyInfoOwned, CertError> {
     let der = key.verifying_key().to_public_key_der().map_err(err)?;
     SubjectPublicKeyInfoOwned::from_der(der.as_bytes()).map_err(err)
@@ -212,7 +232,7 @@ fn sign_cert(
         serial_number: SerialNumber::new(&serial).map_err(err)?,
         signature: sig_alg.clone(),
         issuer: issuer.clone(),
-        validity: Validity::from_now(lifetime).map_err(err)?,
+        validity: validity(lifetime)?,
         subject: subject.clone(),
         subject_public_key_info: spki,
         issuer_unique_id: None,

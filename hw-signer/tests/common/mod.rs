@@ -73,17 +73,35 @@ pub fn wait_listed(serial: u32) {
     }
 }
 
-/// Waits until no device with `serial` is listed any more.
-pub fn wait_gone(serial: u32) {
+/// Waits until pcscd itself has seen the reader of `port` empty. Asking the card (listing
+/// devices) instead would send commands to a vanished card before pcscd noticed, which
+/// leaves Debian 12's vpcd with the reader stuck.
+pub fn wait_empty(port: u16) {
+    let suffix = if port == VPCD_PORT {
+        " 00 00"
+    } else {
+        " 00 01"
+    };
+    let ctx = pcsc::Context::establish(pcsc::Scope::System).expect("pcscd");
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        match list_devices() {
-            Ok(devs) if devs.iter().any(|d| d.serial == serial) => {}
-            _ => return,
+        let readers = ctx.list_readers_owned().unwrap_or_default();
+        if let Some(name) = readers
+            .iter()
+            .find(|r| r.to_string_lossy().ends_with(suffix))
+        {
+            let mut states = [pcsc::ReaderState::new(name.clone(), pcsc::State::UNAWARE)];
+            if ctx
+                .get_status_change(Duration::from_millis(100), &mut states)
+                .is_ok()
+                && states[0].event_state().contains(pcsc::State::EMPTY)
+            {
+                return;
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("virtual YubiKey {serial} still listed 10 s after removal");
+    panic!("the vpcd reader of port {port} still holds a card 10 s after removal");
 }
 
 /// A test CA and a card config carrying an f9 identity it signed.
