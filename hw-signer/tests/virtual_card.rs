@@ -538,3 +538,141 @@ fn aes256_management_key_and_attestation_from_device() {
     drop(card);
     wait_empty(first_port());
 }
+
+/// The root of a repository with threshold 2 on two YubiKeys (distinct serials): one touch
+/// on each device per root signature, and the client workflow accepts the result. Both
+/// dialects; in Notary's, each root key is first wrapped in a self-signed certificate (one
+/// more touch per device, made before the root is signed).
+#[test]
+fn threshold_two_root_on_two_cards_one_touch_per_root_signature() {
+    use tuf_core::editor::{notary_root_key, InitialKeys, Lifetimes, RepoEditor, SignPlan};
+    use tuf_core::name::Gun;
+    use tuf_core::role::{Threshold, TopRole};
+    use tuf_core::trusted_set::{RepoConfig, TrustedSet};
+
+    let _g = hw_lock();
+    let ca = TestCa::generate("Test PIV Root CA").unwrap();
+    let (a, ea) = enrolled_card(&ca, 33_000_001, first_port());
+    let b = start_card(attested_config(&ca, 33_000_002, second_port()));
+    let (req, _) = full_request(&ca, 33_000_002, (5, 7, 1));
+    let eb = hw_signer::enrol::enrol(&req).unwrap();
+    a.set_auto_touch(Some(Duration::ZERO));
+    b.set_auto_touch(Some(Duration::ZERO));
+    let ya = YubiKeySigner::open(33_000_001, Some(&ea.public_key), prompt()).unwrap();
+    let yb = YubiKeySigner::open(33_000_002, Some(&eb.public_key), prompt()).unwrap();
+    let online = tuf_core::crypto::SoftwareSigner::generate_ed25519();
+    let now = chrono::Utc::now();
+
+    for dialect in [Dialect::TufSpec, Dialect::Notary] {
+        let gun = Gun::parse("example.com/app").unwrap();
+        let (ta, tb) = (a.touches_consumed(), b.touches_consumed());
+        let root_keys = match dialect {
+            Dialect::TufSpec => vec![
+                Key::from_public_key(dialect, ya.public_key().clone()),
+                Key::from_public_key(dialect, yb.public_key().clone()),
+            ],
+            Dialect::Notary => {
+                let life = Lifetimes::default_for(dialect).root;
+                vec![
+                    notary_root_key(&ya, &gun, now, life).unwrap(),
+                    notary_root_key(&yb, &gun, now, life).unwrap(),
+                ]
+            }
+        };
+        let cert_touches = u64::from(dialect == Dialect::Notary);
+        assert_eq!(a.touches_consumed() - ta, cert_touches);
+        assert_eq!(b.touches_consumed() - tb, cert_touches);
+        let online_key = Key::from_public_key(dialect, online.public_key().clone());
+        let mut editor = RepoEditor::create(
+            dialect,
+            InitialKeys {
+                root: root_keys.clone(),
+                targets: vec![online_key.clone()],
+                snapshot: vec![online_key.clone()],
+                timestamp: vec![online_key],
+            },
+            now,
+        );
+        editor
+            .set_role_keys(TopRole::Root, root_keys, Threshold::new(2).unwrap())
+            .unwrap();
+        let (ta, tb) = (a.touches_consumed(), b.touches_consumed());
+        let files = editor
+            .sign(&[&ya, &yb, &online], now, SignPlan::default())
+            .unwrap();
+        assert_eq!(
+            a.touches_consumed() - ta,
+            1,
+            "{dialect:?}: one touch on device A"
+        );
+        assert_eq!(
+            b.touches_consumed() - tb,
+            1,
+            "{dialect:?}: one touch on device B"
+        );
+        let get = |role: &str| {
+            files
+                .iter()
+                .find(|f| f.role == role)
+                .map(|f| f.bytes.clone())
+                .unwrap()
+        };
+        let config = match dialect {
+            Dialect::TufSpec => RepoConfig::tuf(),
+            Dialect::Notary => RepoConfig::notary(gun),
+        };
+        let mut set = TrustedSet::new(config, &get("root"), now).unwrap();
+        set.update_timestamp(&get("timestamp")).unwrap();
+        set.update_snapshot(&get("snapshot")).unwrap();
+        set.update_targets(&get("targets")).unwrap();
+    }
+    // One device alone cannot meet the threshold: the editor refuses to produce the root.
+    // (tuf-core's editor asks the signers before it counts them, so device A is touched
+    // once for nothing; checking the threshold against the signers first is left to the
+    // editor/CLI work.)
+    let mut editor = RepoEditor::create(
+        Dialect::TufSpec,
+        InitialKeys {
+            root: vec![
+                Key::from_public_key(Dialect::TufSpec, ya.public_key().clone()),
+                Key::from_public_key(Dialect::TufSpec, yb.public_key().clone()),
+            ],
+            targets: vec![Key::from_public_key(
+                Dialect::TufSpec,
+                online.public_key().clone(),
+            )],
+            snapshot: vec![Key::from_public_key(
+                Dialect::TufSpec,
+                online.public_key().clone(),
+            )],
+            timestamp: vec![Key::from_public_key(
+                Dialect::TufSpec,
+                online.public_key().clone(),
+            )],
+        },
+        now,
+    );
+    editor
+        .set_role_keys(
+            TopRole::Root,
+            vec![
+                Key::from_public_key(Dialect::TufSpec, ya.public_key().clone()),
+                Key::from_public_key(Dialect::TufSpec, yb.public_key().clone()),
+            ],
+            Threshold::new(2).unwrap(),
+        )
+        .unwrap();
+    let ta = a.touches_consumed();
+    assert!(editor
+        .sign(&[&ya, &online], now, SignPlan::default())
+        .is_err());
+    eprintln!(
+        "touches on A after a refused signing: {}",
+        a.touches_consumed() - ta
+    );
+    drop_signers_first([ya, yb]);
+    drop(a);
+    drop(b);
+    wait_empty(first_port());
+    wait_empty(second_port());
+}
