@@ -85,6 +85,7 @@ pub struct CardConfig {
     /// How long the card waits for a touch before answering 6982.
     pub touch_timeout: Duration,
     /// The management key algorithm; `None` = the firmware's default (AES-192 from 5.7).
+    /// Without `credentials`, the default key bytes are cut or repeated to its length.
     pub mgm_algorithm: Option<MgmAlgorithm>,
     /// Start personalised with these credentials instead of the factory defaults.
     pub credentials: Option<Credentials>,

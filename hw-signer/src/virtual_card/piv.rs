@@ -131,7 +131,15 @@ impl PivCard {
             None => (
                 Zeroizing::new(DEFAULT_PIN.to_vec()),
                 Zeroizing::new(DEFAULT_PUK.to_vec()),
-                Zeroizing::new(DEFAULT_MGM.to_vec()),
+                // The default bytes, cut or repeated to the algorithm's key length.
+                Zeroizing::new(
+                    DEFAULT_MGM
+                        .iter()
+                        .cycle()
+                        .take(key_len(mgm_alg))
+                        .copied()
+                        .collect(),
+                ),
                 true,
             ),
         };
@@ -677,7 +685,7 @@ impl PivCard {
         }
         self.mgm_alg = alg;
         self.mgm = Zeroizing::new(key.to_vec());
-        self.mgm_default = key == DEFAULT_MGM;
+        self.mgm_default = key.len() >= 16 && DEFAULT_MGM.iter().cycle().take(key.len()).eq(key);
         (Vec::new(), sw::OK)
     }
 
@@ -759,6 +767,14 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+fn key_len(alg: u8) -> usize {
+    match alg {
+        ALG_AES128 => 16,
+        ALG_AES256 => 32,
+        _ => 24,
+    }
+}
+
 fn block_len(alg: u8) -> usize {
     if alg == ALG_3DES {
         8
@@ -794,5 +810,172 @@ fn cipher_block(alg: u8, key: &[u8], block: &mut [u8], encrypt: bool) -> bool {
         ALG_AES192 => run::<aes::Aes192>(key, block, encrypt),
         ALG_AES256 => run::<aes::Aes256>(key, block, encrypt),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::virtual_card::{CardConfig, MgmAlgorithm};
+
+    fn card(version: (u8, u8, u8), alg: Option<MgmAlgorithm>) -> PivCard {
+        let mut cfg = CardConfig::new(4242);
+        cfg.version = version;
+        cfg.mgm_algorithm = alg;
+        let mut c = PivCard::new(cfg, Arc::new(Shared::default()));
+        let r = c.process(&[0x00, 0xa4, 0x04, 0x00, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08]);
+        assert_eq!(&r[r.len() - 2..], &[0x90, 0x00]);
+        c
+    }
+
+    fn apdu(ins: u8, p1: u8, p2: u8, data: &[u8]) -> Vec<u8> {
+        let mut a = vec![0x00, ins, p1, p2, data.len() as u8];
+        a.extend_from_slice(data);
+        a
+    }
+
+    fn sw(r: &[u8]) -> u16 {
+        u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]])
+    }
+
+    /// The host side of management-key authentication, as the crate does it.
+    fn mgm_auth(c: &mut PivCard, alg: u8, key: &[u8]) -> u16 {
+        let r = c.process(&apdu(0x87, alg, 0x9b, &[0x7c, 0x02, 0x80, 0x00]));
+        if sw(&r) != sw::OK {
+            return sw(&r);
+        }
+        let witness = tlv::find(tlv::find(&r[..r.len() - 2], 0x7c).unwrap(), 0x80)
+            .unwrap()
+            .to_vec();
+        let mut answer = witness.clone();
+        assert!(cipher_block(alg, key, &mut answer, false));
+        let challenge = vec![0x11u8; witness.len()];
+        let mut inner = tlv::tlv(0x80, &answer);
+        inner.extend(tlv::tlv(0x81, &challenge));
+        let r = c.process(&apdu(0x87, alg, 0x9b, &tlv::tlv(0x7c, &inner)));
+        if sw(&r) == sw::OK {
+            let resp = tlv::find(tlv::find(&r[..r.len() - 2], 0x7c).unwrap(), 0x82).unwrap();
+            let mut expected = challenge.clone();
+            assert!(cipher_block(alg, key, &mut expected, true));
+            assert_eq!(resp, expected.as_slice(), "card proves it knows the key");
+        }
+        sw(&r)
+    }
+
+    #[test]
+    fn default_management_key_follows_firmware() {
+        let mut old = card((5, 4, 3), None);
+        assert_eq!(mgm_auth(&mut old, ALG_3DES, &DEFAULT_MGM), sw::OK);
+        let mut new = card((5, 7, 1), None);
+        assert_eq!(mgm_auth(&mut new, ALG_3DES, &DEFAULT_MGM), sw::WRONG_P1P2);
+        assert_eq!(mgm_auth(&mut new, ALG_AES192, &DEFAULT_MGM), sw::OK);
+        let mut aes128 = card((5, 7, 1), Some(MgmAlgorithm::Aes128));
+        assert_eq!(
+            mgm_auth(&mut aes128, ALG_AES128, &DEFAULT_MGM[..16]),
+            sw::OK
+        );
+    }
+
+    #[test]
+    fn wrong_management_key_is_refused_and_generate_needs_auth() {
+        let mut c = card((5, 7, 1), None);
+        let gen = apdu(
+            0x47,
+            0x00,
+            0x9c,
+            &[
+                0xac, 0x09, 0x80, 0x01, 0x11, 0xaa, 0x01, 0x03, 0xab, 0x01, 0x02,
+            ],
+        );
+        assert_eq!(sw(&c.process(&gen)), sw::SECURITY);
+        assert_eq!(mgm_auth(&mut c, ALG_AES192, &[9u8; 24]), sw::SECURITY);
+        assert_eq!(sw(&c.process(&gen)), sw::SECURITY);
+        assert_eq!(mgm_auth(&mut c, ALG_AES192, &DEFAULT_MGM), sw::OK);
+        let r = c.process(&gen);
+        assert_eq!(sw(&r), sw::OK);
+        assert_eq!(&r[..5], &[0x7f, 0x49, 0x43, 0x86, 0x41]);
+    }
+
+    #[test]
+    fn pin_counter_blocks_and_puk_unblocks() {
+        let mut c = card((5, 7, 1), None);
+        let pad = |p: &[u8]| {
+            let mut v = p.to_vec();
+            v.resize(8, 0xff);
+            v
+        };
+        assert_eq!(sw(&c.process(&apdu(0x20, 0, 0x80, &[]))), 0x63c3);
+        assert_eq!(
+            sw(&c.process(&apdu(0x20, 0, 0x80, &pad(b"000000")))),
+            0x63c2
+        );
+        assert_eq!(
+            sw(&c.process(&apdu(0x20, 0, 0x80, &pad(b"000000")))),
+            0x63c1
+        );
+        assert_eq!(
+            sw(&c.process(&apdu(0x20, 0, 0x80, &pad(b"000000")))),
+            0x63c0
+        );
+        assert_eq!(
+            sw(&c.process(&apdu(0x20, 0, 0x80, &pad(b"123456")))),
+            sw::BLOCKED
+        );
+        // Five digits never reach the comparison.
+        let mut unblock = pad(b"12345678");
+        unblock.extend(pad(b"654321"));
+        assert_eq!(sw(&c.process(&apdu(0x2c, 0, 0x80, &unblock))), sw::OK);
+        assert_eq!(
+            sw(&c.process(&apdu(0x20, 0, 0x80, &pad(b"654321")))),
+            sw::OK
+        );
+        assert_eq!(sw(&c.process(&apdu(0x20, 0, 0x80, &[]))), sw::OK);
+        assert_eq!(
+            sw(&c.process(&apdu(0x20, 0, 0x80, &pad(b"12345")))),
+            sw::WRONG_DATA
+        );
+    }
+
+    #[test]
+    fn long_answers_are_chained_and_chained_commands_collected() {
+        let mut c = card((5, 7, 1), None);
+        assert_eq!(mgm_auth(&mut c, ALG_AES192, &DEFAULT_MGM), sw::OK);
+        // PUT DATA of 600 bytes in three chained commands.
+        let mut data = vec![0x5c, 0x03, 0x5f, 0xc1, 0x0a];
+        data.extend(tlv::tlv(0x53, &[0xabu8; 600]));
+        let chunks: Vec<&[u8]> = data.chunks(255).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let mut a = apdu(0xdb, 0x3f, 0xff, chunk);
+            if i + 1 < chunks.len() {
+                a[0] = 0x10;
+            }
+            assert_eq!(sw(&c.process(&a)), sw::OK);
+        }
+        // GET DATA answers 256 bytes + 61xx, then the rest via GET RESPONSE.
+        let mut r = c.process(&apdu(0xcb, 0x3f, 0xff, &[0x5c, 0x03, 0x5f, 0xc1, 0x0a]));
+        let mut got = Vec::new();
+        while r[r.len() - 2] == 0x61 {
+            got.extend_from_slice(&r[..r.len() - 2]);
+            r = c.process(&[0x00, 0xc0, 0x00, 0x00, 0x00]);
+        }
+        assert_eq!(sw(&r), sw::OK);
+        got.extend_from_slice(&r[..r.len() - 2]);
+        assert_eq!(got, tlv::tlv(0x53, &[0xabu8; 600]));
+    }
+
+    #[test]
+    fn metadata_reports_defaults_and_refuses_old_firmware() {
+        let mut c = card((5, 7, 1), None);
+        let r = c.process(&apdu(0xf7, 0, 0x80, &[]));
+        assert_eq!(sw(&r), sw::OK);
+        assert_eq!(tlv::find(&r[..r.len() - 2], 0x05), Some(&[1u8][..]));
+        assert_eq!(tlv::find(&r[..r.len() - 2], 0x06), Some(&[3u8, 3][..]));
+        assert_eq!(sw(&c.process(&apdu(0xf7, 0, 0x9c, &[]))), sw::REF_NOT_FOUND);
+        let mut old = card((5, 2, 7), None);
+        assert_eq!(
+            sw(&old.process(&apdu(0xf7, 0, 0x80, &[]))),
+            sw::INS_UNSUPPORTED
+        );
     }
 }
