@@ -115,6 +115,20 @@ pub enum AttestationError {
         /// SHA-256 of the expected SPKI, hex.
         expected: String,
     },
+    /// Two root keys of one threshold come from the same device.
+    #[error(
+        "two root keys are attested by the same YubiKey (serial {serial}): a threshold of \
+         {threshold} needs {threshold} distinct devices"
+    )]
+    SameDevice {
+        /// The repeated serial.
+        serial: u32,
+        /// The threshold.
+        threshold: u32,
+    },
+    /// The evidence file could not be read.
+    #[error("attestation evidence: {0}")]
+    Evidence(String),
     /// The attested policies do not fit a root key.
     #[error(
         "attested policy pin={pin}, touch={touch} is not allowed for a root key: \
@@ -136,6 +150,38 @@ pub struct AttestationBundle {
     pub attestation_der: Vec<u8>,
     /// DER certificates: the `f9` device certificate first, then any intermediates.
     pub chain_der: Vec<Vec<u8>>,
+}
+
+impl AttestationBundle {
+    /// The evidence as PEM: the attestation certificate first, then the chain (`f9` first).
+    pub fn to_pem(&self) -> Result<String, AttestationError> {
+        let mut out = String::new();
+        for der in std::iter::once(&self.attestation_der).chain(self.chain_der.iter()) {
+            let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der)
+                .map_err(|e| AttestationError::Evidence(e.to_string()))?;
+            out.push_str(&pem);
+        }
+        Ok(out)
+    }
+
+    /// Reads evidence written by [`AttestationBundle::to_pem`].
+    pub fn from_pem(pem: &str) -> Result<Self, AttestationError> {
+        let certs = Certificate::load_pem_chain(pem.as_bytes())
+            .map_err(|e| AttestationError::Evidence(e.to_string()))?;
+        let mut ders = certs
+            .iter()
+            .map(|c| c.to_der())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AttestationError::Evidence(e.to_string()))?
+            .into_iter();
+        let attestation_der = ders
+            .next()
+            .ok_or_else(|| AttestationError::Evidence("no certificate".into()))?;
+        Ok(Self {
+            attestation_der,
+            chain_der: ders.collect(),
+        })
+    }
 }
 
 /// What an attestation proves about a key.
@@ -343,6 +389,24 @@ pub fn check_root_policy(key: &AttestedKey) -> Result<(), AttestationError> {
             touch: key.touch_policy,
         })
     }
+}
+
+/// Refuses a threshold whose root keys are not on distinct devices (threshold 2 must mean
+/// two devices and two touches).
+pub fn check_distinct_devices(
+    keys: &[AttestedKey],
+    threshold: u32,
+) -> Result<(), AttestationError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for k in keys {
+        if !seen.insert(k.serial) && threshold >= 2 {
+            return Err(AttestationError::SameDevice {
+                serial: k.serial,
+                threshold,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Unwraps a PIV certificate object (`70 L <cert> 71 01 00 FE 00`) or returns raw DER.

@@ -246,3 +246,47 @@ fn each_tamper_case_has_a_distinct_message() {
         .collect();
     assert_eq!(texts.len(), msgs.len(), "{msgs:?}");
 }
+
+#[test]
+fn evidence_roundtrips_through_pem() {
+    let f = fixture();
+    let b = bundle(&f.device, &fields(&f));
+    let pem = b.to_pem().unwrap();
+    assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 2);
+    let back = AttestationBundle::from_pem(&pem).unwrap();
+    assert_eq!(back, b);
+    verify(&back, &cas(&f), &expect(&f.key)).unwrap();
+    assert!(AttestationBundle::from_pem("junk").is_err());
+}
+
+#[test]
+fn threshold_needs_distinct_devices() {
+    use hw_signer::attestation::check_distinct_devices;
+    let f = fixture();
+    let one = verify(&bundle(&f.device, &fields(&f)), &cas(&f), &expect(&f.key)).unwrap();
+    let other_key = SoftwareSigner::generate_p256().public_key().clone();
+    let mut same_serial = fields(&f);
+    same_serial.spki_der = other_key.spki_der();
+    let two = verify(
+        &bundle(&f.device, &same_serial),
+        &cas(&f),
+        &expect(&other_key),
+    )
+    .unwrap();
+    let e = check_distinct_devices(&[one.clone(), two.clone()], 2).unwrap_err();
+    assert_eq!(
+        e,
+        AttestationError::SameDevice {
+            serial: 12_345_678,
+            threshold: 2
+        }
+    );
+    check_distinct_devices(&[one.clone(), two], 1).unwrap();
+    let mut elsewhere = fields(&f);
+    elsewhere.serial = 1;
+    elsewhere.spki_der = other_key.spki_der();
+    let mut exp = expect(&other_key);
+    exp.serial = Some(1);
+    let three = verify(&bundle(&f.device, &elsewhere), &cas(&f), &exp).unwrap();
+    check_distinct_devices(&[one, three], 2).unwrap();
+}
