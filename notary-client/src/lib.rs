@@ -12,4 +12,5 @@ pub mod trustdir;
 pub mod tuf_client;
 pub mod tuf_export;
 pub mod tuf_repo;
+pub mod tuf_repo_server;
 pub mod update;

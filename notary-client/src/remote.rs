@@ -509,6 +509,104 @@ impl Remote {
         })
     }
 
+    /// `GET /v2/<gun>/_tuf/metadata/<file>` of a TUF 1.0 collection, at most `max_bytes`.
+    ///
+    /// # Errors
+    /// See [`RemoteError`]; 404 is [`RemoteError::NotFound`].
+    pub fn get_tuf10_metadata(
+        &self,
+        gun: &str,
+        file: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, RemoteError> {
+        let url = self.tuf10_url(gun, &format!("metadata/{file}"));
+        let what = format!("GET {}", path_of(&url));
+        let mut acc = self.request(gun, Access::Pull, &what, || Ok(self.client.get(&url)))?;
+        acc.what = file.to_owned();
+        self.read_capped(acc, max_bytes)
+    }
+
+    /// `GET` (or, with `rotate`, `POST`: a new pending key) `/v2/<gun>/_tuf/keys/<role>.key`:
+    /// the server-held key of a TUF 1.0 collection, as a TUF key object.
+    ///
+    /// # Errors
+    /// See [`RemoteError`].
+    pub fn tuf10_key(
+        &self,
+        gun: &str,
+        role: &str,
+        rotate: bool,
+    ) -> Result<serde_json::Value, RemoteError> {
+        let url = self.tuf10_url(gun, &format!("keys/{role}.key"));
+        let (method, access) = if rotate {
+            (Method::POST, Access::All)
+        } else {
+            (Method::GET, Access::PushPull)
+        };
+        let what = format!("{method} {}", path_of(&url));
+        let acc = self.request(gun, access, &what, || {
+            let mut b = self.client.request(method.clone(), &url);
+            if method == Method::POST {
+                b = b.header(reqwest::header::CONTENT_LENGTH, "0");
+            }
+            Ok(b)
+        })?;
+        let body = self.read_capped(acc, KEY_BODY_CAP)?;
+        serde_json::from_slice(&body).map_err(|e| RemoteError::BadResponse {
+            what: format!("{role}.key"),
+            reason: e.to_string(),
+        })
+    }
+
+    /// `POST /v2/<gun>/_tuf/`: publishes metadata files (role name, bytes) and target files
+    /// (target path, bytes) to a TUF 1.0 collection in one multipart upload (fields
+    /// `metadata`, filename `<percent-encoded role>.json`, and `target`, filename the
+    /// percent-encoded path).
+    ///
+    /// # Errors
+    /// See [`RemoteError`]; refusals are [`RemoteError::Invalid`].
+    pub fn publish_tuf10(
+        &self,
+        gun: &str,
+        metadata: &[(String, Vec<u8>)],
+        targets: &[(String, Vec<u8>)],
+    ) -> Result<(), RemoteError> {
+        use tuf_core::name::percent_encode_segment;
+        let url = self.tuf10_url(gun, "");
+        let what = format!("POST {}", path_of(&url));
+        let build = || -> Result<RequestBuilder, RemoteError> {
+            let mut form = reqwest::blocking::multipart::Form::new();
+            let parts = metadata
+                .iter()
+                .map(|(role, b)| {
+                    (
+                        "metadata",
+                        format!("{}.json", percent_encode_segment(role)),
+                        b,
+                    )
+                })
+                .chain(
+                    targets
+                        .iter()
+                        .map(|(path, b)| ("target", percent_encode_segment(path), b)),
+                );
+            for (field, name, bytes) in parts {
+                let part = reqwest::blocking::multipart::Part::bytes(bytes.clone())
+                    .file_name(name)
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| RemoteError::Config(format!("multipart: {e}")))?;
+                form = form.part(field, part);
+            }
+            Ok(self.client.post(&url).multipart(form))
+        };
+        self.request(gun, Access::PushPull, &what, build)?;
+        Ok(())
+    }
+
+    fn tuf10_url(&self, gun: &str, path: &str) -> String {
+        format!("{}/v2/{gun}/_tuf/{path}", self.base)
+    }
+
     fn tuf_url(&self, gun: &str, file: &str) -> String {
         // GUNs go into the path unescaped, as Go does (validated by `Gun::parse`).
         format!("{}/v2/{gun}/_trust/tuf/{file}", self.base)

@@ -17,6 +17,11 @@
 //! fails if the name exists); `root.json` and `timestamp.json` are replaced by rename, the
 //! timestamp last, so a reader sees either the old or the new repository.
 //!
+//! The repository can also be a TUF 1.0 collection of `notary-server`, named by its URL
+//! `http(s)://HOST/v2/<gun>/_tuf/`: see [`crate::tuf_repo_server`] (pinned first root in
+//! `KEYDIR/1.root.json`, snapshot and timestamp signed by the server unless KEYDIR holds
+//! their keys, metadata and target files published in one request).
+//!
 //! Key directory: `root.pem`, `targets.pem`, `snapshot.pem`, `timestamp.pem` and
 //! `delegation.<percent-encoded role>.pem` (delegated roles; for hash bins the bin name
 //! prefix), unencrypted PKCS#8 PEM, Ed25519 or P-256 (see [`crate::tuf_export::key_file`]).
@@ -48,6 +53,7 @@ use tuf_core::Dialect;
 
 use crate::tuf_client::safe_relative_path;
 use crate::tuf_export::{io, key_file, key_of, load_key, output_names, write_key, ExportError};
+use crate::tuf_repo_server::{as_signers, holds, pinned_root_file, server_plan, ServerRepo};
 
 /// `tuf-repo`: create and maintain a TUF 1.0 repository in a directory served as static
 /// files.
@@ -56,7 +62,8 @@ use crate::tuf_export::{io, key_file, key_of, load_key, output_names, write_key,
 /// with nothing written, if it does not verify or the keys in KEYDIR do not match the roles.
 /// Layout: REPO/metadata/ (1.root.json, N.root.json, root.json, timestamp.json,
 /// V.snapshot.json, V.targets.json, V.<role>.json; consistent snapshots) and REPO/targets/
-/// (each target as targets/<dir>/<hash>.<basename> and targets/<path>). Keys: KEYDIR/root.pem,
+/// (each target as targets/<dir>/<hash>.<basename>, targets/<hash>.<dir>/<basename> and
+/// targets/<path>). Keys: KEYDIR/root.pem,
 /// targets.pem, snapshot.pem, timestamp.pem, delegation.<role>.pem (unencrypted PKCS#8 PEM).
 #[derive(Debug, Parser)]
 #[command(name = "tuf-repo", version)]
@@ -100,7 +107,8 @@ pub enum Command {
     /// Create a new repository: metadata/ (1.root.json, root.json, 1.targets.json,
     /// 1.snapshot.json, timestamp.json) and targets/.
     Init {
-        /// Repository directory (its metadata/ must not exist).
+        /// Repository directory (its metadata/ must not exist), or a notary-server collection
+        /// URL (http(s)://HOST/v2/<gun>/_tuf/) without a root yet.
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -117,9 +125,11 @@ pub enum Command {
         expires_days: Vec<String>,
     },
     /// Add targets: PATH FILE [PATH FILE ...]. Each FILE is copied to
-    /// targets/<dir>/<hash>.<basename> (one per hash) and targets/<PATH>.
+    /// targets/<dir>/<hash>.<basename>, targets/<hash>.<dir>/<basename> (one per hash) and
+    /// targets/<PATH>.
     Add {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -135,7 +145,8 @@ pub enum Command {
     /// Remove targets from a role's metadata (the target files stay: clients on the previous
     /// metadata may still fetch them).
     Remove {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -149,7 +160,8 @@ pub enum Command {
     },
     /// Delegate target paths to a role (replaces an existing delegation of that name).
     Delegate {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -180,7 +192,8 @@ pub enum Command {
     /// Delegate everything of a role to TAP 15 succinct hash bins `<prefix>-<hex>` (the
     /// role must not delegate otherwise); every bin starts empty.
     DelegateBins {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -210,7 +223,8 @@ pub enum Command {
     /// and the new root key. The new key becomes KEYDIR/<role>.pem; the old file is kept as
     /// <role>.pem.retired-<keyid prefix>.
     Rotate {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -219,12 +233,17 @@ pub enum Command {
         #[arg(long, value_parser = ["root", "targets", "snapshot", "timestamp"])]
         role: String,
         /// The new private key (PKCS#8 PEM).
-        #[arg(long, value_name = "PEM")]
-        new_key: PathBuf,
+        #[arg(long, value_name = "PEM", required_unless_present = "server_key")]
+        new_key: Option<PathBuf>,
+        /// Timestamp or snapshot of a server collection: rotate to a new key held by the
+        /// server (`POST .../keys/<role>.key`); the server signs with it from then on.
+        #[arg(long, conflicts_with = "new_key")]
+        server_key: bool,
     },
     /// Re-sign a role (bumping its version) to expire in N days from now.
     Expire {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -241,7 +260,8 @@ pub enum Command {
     },
     /// Re-sign the timestamp (new version, new expiry).
     Refresh {
-        /// Repository directory.
+        /// Repository directory, or a notary-server collection URL
+        /// (http(s)://HOST/v2/<gun>/_tuf/).
         repo: PathBuf,
         /// Key directory.
         #[command(flatten)]
@@ -356,9 +376,18 @@ fn verify_with(read: &Reader<'_>, now: DateTime<Utc>) -> Result<TrustedSet, Repo
 /// Verifies the repository at `now`; with `allow_expired`, an expired role is tolerated by
 /// verifying again just before its expiry (signatures, hashes and versions still checked).
 fn load(repo: &Path, now: DateTime<Utc>, allow_expired: bool) -> Result<TrustedSet, RepoError> {
+    load_with(&|at| verify_repository(repo, at), now, allow_expired)
+}
+
+/// [`load`] with any verifier (a directory or a server).
+fn load_with(
+    verify: &dyn Fn(DateTime<Utc>) -> Result<TrustedSet, RepoError>,
+    now: DateTime<Utc>,
+    allow_expired: bool,
+) -> Result<TrustedSet, RepoError> {
     let mut at = now;
     for _ in 0..8 {
-        match verify_repository(repo, at) {
+        match verify(at) {
             Err(RepoError::Verify { file, source }) if allow_expired => match *source {
                 UpdateError::Expired { expires, .. } if expires < at => {
                     at = expires - Duration::seconds(1);
@@ -373,7 +402,7 @@ fn load(repo: &Path, now: DateTime<Utc>, allow_expired: bool) -> Result<TrustedS
             other => return other,
         }
     }
-    verify_repository(repo, at)
+    verify(at)
 }
 
 /// Every `*.pem` key in `dir`, sorted by file name.
@@ -671,13 +700,17 @@ fn delegation_key(
     }
 }
 
-/// An edit of a verified repository, signed and committed.
+/// An edit of a verified repository, signed and committed (to a directory) or published (to
+/// a server collection).
 struct Session {
     repo: PathBuf,
     keydir: PathBuf,
     set: TrustedSet,
     editor: RepoEditor,
     now: DateTime<Utc>,
+    server: Option<ServerRepo>,
+    /// Target files to publish with the metadata (server collections).
+    targets_out: Vec<(String, Vec<u8>)>,
 }
 
 impl Session {
@@ -687,7 +720,15 @@ impl Session {
         now: DateTime<Utc>,
         allow_expired: bool,
     ) -> Result<Self, RepoError> {
-        let set = load(repo, now, allow_expired)?;
+        let server = ServerRepo::parse(repo).map_err(refused)?;
+        let set = match &server {
+            Some(s) => {
+                s.check_pinned_root(keydir).map_err(refused)?;
+                let read = |name: &str| s.read(name).map_err(refused);
+                load_with(&|at| verify_with(&read, at), now, allow_expired)?
+            }
+            None => load(repo, now, allow_expired)?,
+        };
         check_top_keys(keydir, &set)?;
         let editor = RepoEditor::from_trusted(&set)?;
         Ok(Self {
@@ -696,6 +737,8 @@ impl Session {
             set,
             editor,
             now,
+            server,
+            targets_out: Vec::new(),
         })
     }
 
@@ -716,6 +759,11 @@ impl Session {
             .chain(extra.iter().copied())
             .map(|s| s as &dyn Signer)
             .collect();
+        if let Some(server) = &self.server {
+            let plan = server_plan(self.editor.root(), &signers);
+            let files = self.editor.sign(&signers, self.now, plan)?;
+            return server.publish(&files, &self.targets_out).map_err(refused);
+        }
         let files = self.editor.sign(&signers, self.now, SignPlan::default())?;
         let consistent = self.editor.root().consistent_snapshot;
         commit_after(&self.repo, &files, consistent, self.now, before_write)
@@ -735,8 +783,14 @@ impl Session {
         ts.header.version = ts.header.version.saturating_add(1);
         ts.header.expires = expires;
         let ring = keyring(&self.keydir)?;
-        let signers: Vec<&dyn Signer> = ring.iter().map(|s| s as &dyn Signer).collect();
+        let signers = as_signers(&ring);
         let root = self.set.root();
+        if self.server.is_some() && !holds(root, TopRole::Timestamp, &signers) {
+            return Err(refused(
+                "the server signs this collection's timestamp (and re-signs it a week before \
+                 it expires); there is nothing to re-sign here",
+            ));
+        }
         let auth = [(root.keys.clone(), root.role(TopRole::Timestamp).clone())];
         let bytes = sign_role(Dialect::TufSpec, "timestamp", &ts, &signers, &auth)?;
         let file = SignedFile {
@@ -744,6 +798,9 @@ impl Session {
             version: ts.header.version,
             bytes,
         };
+        if let Some(server) = &self.server {
+            return server.publish(&[file], &[]).map_err(refused);
+        }
         commit(&self.repo, &[file], root.consistent_snapshot, self.now)
     }
 }
@@ -793,46 +850,74 @@ fn init(
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, RepoError> {
     let lifetimes = lifetimes(expires)?;
+    let server = ServerRepo::parse(repo).map_err(refused)?;
     let meta = repo.join("metadata");
-    if meta.exists() {
-        return Err(refused(format!(
-            "{} already exists; refusing to overwrite",
-            meta.display()
-        )));
+    match &server {
+        None if meta.exists() => {
+            return Err(refused(format!(
+                "{} already exists; refusing to overwrite",
+                meta.display()
+            )));
+        }
+        Some(s) => {
+            if s.read("root.json").map_err(refused)?.is_some() {
+                return Err(refused(format!("{} already has a root", s.url())));
+            }
+            let pin = pinned_root_file(keydir);
+            if pin.exists() {
+                return Err(refused(format!(
+                    "{} exists: this key directory already belongs to a collection",
+                    pin.display()
+                )));
+            }
+        }
+        None => {}
     }
     let mut out = Vec::new();
     let mut new_keys = Vec::new();
     let mut signers = Vec::new();
+    let mut role_keys: Vec<Vec<tuf_core::crypto::Key>> = Vec::new();
     for role in ["root", "targets", "snapshot", "timestamp"] {
         let path = key_file(keydir, role);
-        if path.exists() {
-            signers.push(load_key(&path)?);
+        let server_held = matches!(role, "snapshot" | "timestamp") && !path.exists();
+        if let (Some(s), true) = (&server, server_held) {
+            // Left to the server: it signs with its own key for this collection.
+            role_keys.push(vec![s.server_key(role, false).map_err(refused)?]);
+            continue;
+        }
+        let signer = if path.exists() {
+            load_key(&path)?
         } else if generate {
-            let s = key_type.generate();
             new_keys.push((path, signers.len()));
-            signers.push(s);
+            key_type.generate()
         } else {
             return Err(refused(format!(
                 "{} is missing (use --generate-keys)",
                 path.display()
             )));
-        }
+        };
+        role_keys.push(vec![key_of(&signer)]);
+        signers.push(signer);
     }
-    let keys = |i: usize| signers.get(i).map(key_of).into_iter().collect::<Vec<_>>();
+    let mut keys = role_keys.into_iter();
     let mut editor = RepoEditor::create(
         Dialect::TufSpec,
         InitialKeys {
-            root: keys(0),
-            targets: keys(1),
-            snapshot: keys(2),
-            timestamp: keys(3),
+            root: keys.next().unwrap_or_default(),
+            targets: keys.next().unwrap_or_default(),
+            snapshot: keys.next().unwrap_or_default(),
+            timestamp: keys.next().unwrap_or_default(),
         },
         now,
     );
     editor.set_lifetimes(lifetimes);
     editor.set_consistent_snapshot(true);
-    let refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
-    let files = editor.sign(&refs, now, SignPlan::default())?;
+    let refs = as_signers(&signers);
+    let plan = match &server {
+        Some(_) => server_plan(editor.root(), &refs),
+        None => SignPlan::default(),
+    };
+    let files = editor.sign(&refs, now, plan)?;
     if !new_keys.is_empty() && !keydir.exists() {
         fs::create_dir_all(keydir).map_err(io(keydir))?;
         #[cfg(unix)]
@@ -850,6 +935,27 @@ fn init(
                 path.display()
             ));
         }
+    }
+    if let Some(s) = &server {
+        let root = files
+            .iter()
+            .find(|f| f.role == "root")
+            .ok_or_else(|| refused("no root was signed"))?;
+        let published = s.publish(&files, &[]);
+        let published = match published {
+            Ok(p) => p,
+            Err(e) => {
+                for (path, _) in &new_keys {
+                    let _ = fs::remove_file(path);
+                }
+                return Err(refused(e));
+            }
+        };
+        let pin = pinned_root_file(keydir);
+        write_synced(&pin, &root.bytes)?;
+        out.extend(published);
+        out.push(format!("pinned the first root as {}", pin.display()));
+        return Ok(out);
     }
     let targets = repo.join("targets");
     fs::create_dir_all(&targets).map_err(io(&targets))?;
@@ -878,6 +984,7 @@ fn add(
         let actual = edges.resolve(role, path);
         edges.check_covers(&actual, path)?;
         session.editor.add_target(&actual, path, entry.clone())?;
+        session.targets_out.push((path.clone(), data.clone()));
         staged.push((path.clone(), entry, data, actual));
     }
     // Target files once the signed result has verified, before the metadata: metadata
@@ -1054,6 +1161,45 @@ fn delegate_bins(
     finish_with_key(session, install.as_deref(), &signer)
 }
 
+/// Hands `role` (timestamp or snapshot) of a server collection to a new server-held key:
+/// the server makes a pending key, the next root names it (signed by the root keys here), and
+/// the server signs with it from then on. A local key file for the role is retired.
+fn rotate_to_server_key(
+    repo: &Path,
+    keydir: &Path,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, RepoError> {
+    let top = match role {
+        "timestamp" => TopRole::Timestamp,
+        "snapshot" => TopRole::Snapshot,
+        _ => {
+            return Err(refused(
+                "--server-key is for the timestamp and snapshot roles",
+            ))
+        }
+    };
+    let mut session = Session::open(repo, keydir, now, false)?;
+    let server = session
+        .server
+        .as_ref()
+        .ok_or_else(|| refused("--server-key needs a server collection URL as REPO"))?;
+    let key = server.server_key(role, true).map_err(refused)?;
+    let id = key.key_id().to_hex();
+    session
+        .editor
+        .set_role_keys(top, vec![key], Threshold::ONE)?;
+    let mut out = session.finish(&[])?;
+    out.push(format!("{role} is now signed by the server's key {id}"));
+    let old_file = key_file(keydir, role);
+    if old_file.exists() {
+        let retired = keydir.join(format!("{role}.pem.retired-server"));
+        fs::rename(&old_file, &retired).map_err(io(&retired))?;
+        out.push(format!("retired old key as {}", retired.display()));
+    }
+    Ok(out)
+}
+
 fn rotate(
     repo: &Path,
     keydir: &Path,
@@ -1219,7 +1365,11 @@ pub fn execute(command: Command, now: DateTime<Utc>) -> Result<Vec<String>, Repo
             keys,
             role,
             new_key,
-        } => rotate(&repo, &keys.keys, &role, &new_key, now),
+            server_key,
+        } => match new_key {
+            Some(k) if !server_key => rotate(&repo, &keys.keys, &role, &k, now),
+            _ => rotate_to_server_key(&repo, &keys.keys, &role, now),
+        },
         Command::Expire {
             repo,
             keys,

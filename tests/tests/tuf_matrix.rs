@@ -34,11 +34,11 @@ use notary_server::storage::{MetadataStore, SqliteStore};
 use notary_server::vault::Vault;
 use tough::{ExpirationEnforcement, TransportErrorKind, TransportStream};
 use tough::{IntoVec, RepositoryLoader, TargetName, Transport, TransportError};
-use tuf_core::crypto::{Key, Signer, SoftwareSigner};
-use tuf_core::editor::{meta_file, sign_role, InitialKeys, RepoEditor, SignPlan};
+use tuf_core::crypto::{Signer, SoftwareSigner};
+use tuf_core::editor::{meta_file, sign_role};
 use tuf_core::envelope::Signed;
 use tuf_core::json::JsonLimits;
-use tuf_core::role::{Root, Snapshot, TargetEntry, Threshold, Timestamp, TopRole};
+use tuf_core::role::{Root, Snapshot, Timestamp, TopRole};
 use tuf_core::Dialect;
 use url::Url;
 
@@ -642,61 +642,38 @@ const GUN: &str = "example.com/tuf/app";
 struct ServerSource {
     server: notary_rs_tests::notary_cli::ServerUnderTest,
     coll: TufCollection,
-    editor: Option<RepoEditor>,
-    root_key: SoftwareSigner,
-    targets_key: SoftwareSigner,
-    first_root: Vec<u8>,
+    work: PathBuf,
     rt: tokio::runtime::Runtime,
 }
 
 impl ServerSource {
-    fn new() -> Self {
+    fn new(work: &Path) -> Self {
         let server = start_our_server_with(None, &["--tuf-gun", "example.com/tuf/*"]).unwrap();
         let coll = TufCollection::new(&server.url, GUN);
+        fs::write(work.join("a.txt"), A).unwrap();
+        fs::write(work.join("b.txt"), B).unwrap();
         Self {
             server,
             coll,
-            editor: None,
-            root_key: SoftwareSigner::generate_ed25519(),
-            targets_key: SoftwareSigner::generate_ed25519(),
-            first_root: Vec::new(),
+            work: work.to_owned(),
             rt: tokio::runtime::Runtime::new().unwrap(),
         }
     }
 
-    fn sign_and_publish(&mut self, extra: &[&SoftwareSigner], targets: &[(&str, &[u8])]) {
-        let mut signers: Vec<&dyn Signer> = vec![&self.root_key, &self.targets_key];
-        signers.extend(extra.iter().map(|s| *s as &dyn Signer));
-        let plan = SignPlan {
-            snapshot: false,
-            timestamp: false,
-        };
-        let files = self
-            .editor
-            .as_mut()
-            .unwrap()
-            .sign(&signers, Utc::now(), plan)
-            .unwrap();
-        if self.first_root.is_empty() {
-            self.first_root = files
-                .iter()
-                .find(|f| f.role == "root")
-                .unwrap()
-                .bytes
-                .clone();
-        }
-        self.coll
-            .publish(&files, targets)
-            .unwrap_or_else(|e| panic!("publish: {e:?}\n{}", self.server.log()));
-    }
-
-    fn add(&mut self, path: &str, data: &[u8]) {
-        let entry = TargetEntry::for_data(data);
-        self.editor
-            .as_mut()
-            .unwrap()
-            .add_target("targets", path, entry)
-            .unwrap();
+    /// `tuf-repo CMD <collection URL> --keys KEYDIR ARGS...`.
+    fn tuf_repo(&self, cmd: &str, args: &[&str]) {
+        let url = format!("{}/v2/{GUN}/_tuf/", self.server.url);
+        let mut all: Vec<&OsStr> = vec![OsStr::new(cmd), OsStr::new(&url), OsStr::new("--keys")];
+        let keys = self.work.join("keys");
+        all.push(keys.as_os_str());
+        all.extend(args.iter().map(OsStr::new));
+        let out = Command::new(tuf_repo_bin()).args(&all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "tuf-repo {all:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.server.log()
+        );
     }
 
     /// The server's held private keys of `role` (the test knows the key passphrase).
@@ -726,58 +703,30 @@ impl ServerSource {
 
 impl Source for ServerSource {
     fn name(&self) -> &'static str {
-        "our notary-server"
+        "our notary-server (published with tuf-repo)"
     }
     fn first_root(&self) -> Vec<u8> {
-        self.first_root.clone()
+        fs::read(self.work.join("keys/1.root.json")).unwrap()
     }
     fn stage(&mut self, n: usize) -> (String, String) {
+        let file = |f: &str| self.work.join(f).to_str().unwrap().to_owned();
         match n {
             0 => {
-                let ts: Key = self.coll.server_key("timestamp", false).unwrap();
-                let snap: Key = self.coll.server_key("snapshot", false).unwrap();
-                let keys = InitialKeys {
-                    root: vec![Key::from_public_key(
-                        Dialect::TufSpec,
-                        self.root_key.public_key().clone(),
-                    )],
-                    targets: vec![Key::from_public_key(
-                        Dialect::TufSpec,
-                        self.targets_key.public_key().clone(),
-                    )],
-                    snapshot: vec![snap],
-                    timestamp: vec![ts],
-                };
-                self.editor = Some(RepoEditor::create(Dialect::TufSpec, keys, Utc::now()));
-                self.add("a.txt", A);
-                self.sign_and_publish(&[], &[("a.txt", A)]);
+                self.tuf_repo("init", &["--generate-keys"]);
+                self.tuf_repo("add", &["a.txt", &file("a.txt")]);
             }
-            1 => {
-                self.add("dir/b.txt", B);
-                self.sign_and_publish(&[], &[("dir/b.txt", B)]);
-            }
+            1 => self.tuf_repo("add", &["dir/b.txt", &file("b.txt")]),
             2 => {
-                let new_root = SoftwareSigner::generate_ed25519();
-                let key = Key::from_public_key(Dialect::TufSpec, new_root.public_key().clone());
-                let ed = self.editor.as_mut().unwrap();
-                ed.set_role_keys(TopRole::Root, vec![key], Threshold::ONE)
+                let new_root = file("new-root.pem");
+                let out = Command::new(tuf_repo_bin())
+                    .args(["gen-key", &new_root])
+                    .output()
                     .unwrap();
-                ed.touch("root");
-                let old = std::mem::replace(&mut self.root_key, new_root);
-                self.sign_and_publish(&[&old], &[]);
+                assert!(out.status.success());
+                self.tuf_repo("rotate", &["--role", "root", "--new-key", &new_root]);
             }
-            3 => {
-                let ts = self.coll.server_key("timestamp", true).unwrap();
-                let ed = self.editor.as_mut().unwrap();
-                ed.set_role_keys(TopRole::Timestamp, vec![ts], Threshold::ONE)
-                    .unwrap();
-                ed.touch("root");
-                self.sign_and_publish(&[], &[]);
-            }
-            4 => {
-                self.editor.as_mut().unwrap().touch("targets");
-                self.sign_and_publish(&[], &[]);
-            }
+            3 => self.tuf_repo("rotate", &["--role", "timestamp", "--server-key"]),
+            4 => self.tuf_repo("expire", &["--role", "targets", "--days", "90"]),
             _ => unreachable!(),
         }
         (self.coll.metadata_url(), self.coll.targets_url())
@@ -806,8 +755,6 @@ impl Source for ServerSource {
 #[test]
 fn our_server_tuf_collection_x_three_clients() {
     let work = tempfile::tempdir().unwrap();
-    let src = ServerSource::new();
-    // The server serves both target spellings, and the Notary routes of a TUF collection
-    // point at the TUF layout.
+    let src = ServerSource::new(work.path());
     run_matrix(work.path(), Box::new(src));
 }
