@@ -494,9 +494,20 @@ impl Remote {
         access: Access,
     ) -> Result<serde_json::Value, RemoteError> {
         let url = self.tuf_url(gun, &format!("{role}.key"));
-        let what = format!("{method} {}", path_of(&url));
+        self.key_request_at(gun, role, &url, method, access)
+    }
+
+    fn key_request_at(
+        &self,
+        gun: &str,
+        role: &str,
+        url: &str,
+        method: Method,
+        access: Access,
+    ) -> Result<serde_json::Value, RemoteError> {
+        let what = format!("{method} {}", path_of(url));
         let acc = self.request(gun, access, &what, || {
-            let mut b = self.client.request(method.clone(), &url);
+            let mut b = self.client.request(method.clone(), url);
             if method == Method::POST {
                 b = b.header(reqwest::header::CONTENT_LENGTH, "0");
             }
@@ -538,24 +549,11 @@ impl Remote {
         rotate: bool,
     ) -> Result<serde_json::Value, RemoteError> {
         let url = self.tuf10_url(gun, &format!("keys/{role}.key"));
-        let (method, access) = if rotate {
-            (Method::POST, Access::All)
+        if rotate {
+            self.key_request_at(gun, role, &url, Method::POST, Access::All)
         } else {
-            (Method::GET, Access::PushPull)
-        };
-        let what = format!("{method} {}", path_of(&url));
-        let acc = self.request(gun, access, &what, || {
-            let mut b = self.client.request(method.clone(), &url);
-            if method == Method::POST {
-                b = b.header(reqwest::header::CONTENT_LENGTH, "0");
-            }
-            Ok(b)
-        })?;
-        let body = self.read_capped(acc, KEY_BODY_CAP)?;
-        serde_json::from_slice(&body).map_err(|e| RemoteError::BadResponse {
-            what: format!("{role}.key"),
-            reason: e.to_string(),
-        })
+            self.key_request_at(gun, role, &url, Method::GET, Access::PushPull)
+        }
     }
 
     /// `POST /v2/<gun>/_tuf/`: publishes metadata files (role name, bytes) and target files

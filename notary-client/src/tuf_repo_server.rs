@@ -172,15 +172,7 @@ pub fn pinned_root_file(keydir: &Path) -> PathBuf {
 
 /// Whether one of `signers` holds a key `root` names for `role`.
 pub fn holds(root: &Root, role: TopRole, signers: &[&dyn Signer]) -> bool {
-    let rk = root.role(role);
-    signers.iter().any(|s| {
-        let id = s.public_key().identity();
-        rk.keyids.iter().any(|k| {
-            root.keys
-                .get(k)
-                .is_some_and(|key| key.public_key().identity() == id)
-        })
-    })
+    signers.iter().any(|s| root.names_key(role, s.public_key()))
 }
 
 /// What a signing run against a server produces: snapshot and timestamp only when a local

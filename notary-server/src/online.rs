@@ -87,14 +87,7 @@ fn named(root: Option<&Root>, role: TopRole, k: &StoredKey) -> bool {
     let Ok(pk) = PublicKey::ed25519_from_bytes(&k.public) else {
         return false;
     };
-    let identity = pk.identity();
-    root.is_some_and(|r| {
-        r.role(role).keyids.iter().any(|id| {
-            r.keys
-                .get(id)
-                .is_some_and(|key| key.public_key().identity() == identity)
-        })
-    })
+    root.is_some_and(|r| r.names_key(role, &pk))
 }
 
 fn top_role(role: &str) -> Option<TopRole> {

@@ -169,15 +169,7 @@ fn reachable(roles: &BTreeMap<String, Vec<u8>>) -> Result<Vec<String>, TufPublis
 }
 
 fn held_names(root: &Root, role: TopRole, signers: &[SoftwareSigner]) -> bool {
-    let rk = root.role(role);
-    signers.iter().any(|s| {
-        let id = s.public_key().identity();
-        rk.keyids.iter().any(|k| {
-            root.keys
-                .get(k)
-                .is_some_and(|key| key.public_key().identity() == id)
-        })
-    })
+    signers.iter().any(|s| root.names_key(role, s.public_key()))
 }
 
 fn sign_error(role: &'static str) -> impl FnOnce(crate::online::OnlineError) -> TufPublishError {

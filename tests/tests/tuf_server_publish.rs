@@ -274,3 +274,91 @@ fn tuf_collections_publish_serve_and_refuse() {
     c.publish(&files, &[("c.txt", b"c\n")]).unwrap();
     assert_eq!(c.get("targets/c.txt").unwrap(), (200, b"c\n".to_vec()));
 }
+
+fn tuf_repo(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(notary_rs_tests::notary_cli::tuf_repo_bin())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn tuf_repo_needs_the_pinned_first_root_of_a_server_collection() {
+    let server = start_our_server_with(None, &["--tuf-gun", "example.com/tuf/*"]).unwrap();
+    let c = TufCollection::new(&server.url, GUN);
+    let work = tempfile::tempdir().unwrap();
+    let (keys, other) = (work.path().join("keys"), work.path().join("other"));
+    let url = format!("{}/v2/{GUN}/_tuf/", server.url);
+    let os = std::ffi::OsStr::new;
+    let file = work.path().join("a.txt");
+    fs::write(&file, b"a\n").unwrap();
+    let out = tuf_repo(&[
+        os("init"),
+        os(&url),
+        os("--keys"),
+        keys.as_os_str(),
+        os("--generate-keys"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read(keys.join("1.root.json")).unwrap(),
+        c.get("metadata/1.root.json").unwrap().1
+    );
+    assert!(!keys.join("timestamp.pem").exists() && !keys.join("snapshot.pem").exists());
+    // A second init of the same collection is refused.
+    let out = tuf_repo(&[
+        os("init"),
+        os(&url),
+        os("--keys"),
+        other.as_os_str(),
+        os("--generate-keys"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already has a root"));
+
+    // Without a pinned root: refused, with how to pin it; nothing published.
+    let before = state(&c);
+    fs::create_dir_all(&other).unwrap();
+    for f in ["root.pem", "targets.pem"] {
+        fs::copy(keys.join(f), other.join(f)).unwrap();
+    }
+    let add = |kd: &std::path::Path| {
+        tuf_repo(&[
+            os("add"),
+            os(&url),
+            os("--keys"),
+            kd.as_os_str(),
+            os("a.txt"),
+            file.as_os_str(),
+        ])
+    };
+    let out = add(&other);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains("1.root.json") && err.contains("pin"), "{err}");
+    // A pinned root that is not the served one: refused.
+    let mut forged = fs::read(keys.join("1.root.json")).unwrap();
+    let n = forged.len() - 3;
+    forged[n] ^= 0x01;
+    fs::write(other.join("1.root.json"), &forged).unwrap();
+    let out = add(&other);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("differs from the pinned"));
+    assert_eq!(state(&c), before);
+    // The real pin works, and the server signs the new snapshot and timestamp.
+    let out = add(&keys);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(c.get("targets/a.txt").unwrap(), (200, b"a\n".to_vec()));
+    // The server holds the timestamp key: a local timestamp refresh has nothing to do.
+    let out = tuf_repo(&[os("refresh"), os(&url), os("--keys"), keys.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the server signs"));
+}

@@ -34,27 +34,15 @@ pub const DEFAULT_PUK: &str = "12345678";
 /// The factory default management key.
 pub const DEFAULT_MGM_KEY: [u8; 24] = piv::DEFAULT_MGM;
 
-/// Management key algorithms the card can be given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MgmAlgorithm {
-    /// Triple DES (the default below firmware 5.7).
-    TripleDes,
-    /// AES-128.
-    Aes128,
-    /// AES-192 (the default from firmware 5.7).
-    Aes192,
-    /// AES-256.
-    Aes256,
-}
+pub use crate::secret::MgmAlgorithm;
 
-impl MgmAlgorithm {
-    fn byte(self) -> u8 {
-        match self {
-            Self::TripleDes => piv::ALG_3DES,
-            Self::Aes128 => piv::ALG_AES128,
-            Self::Aes192 => piv::ALG_AES192,
-            Self::Aes256 => piv::ALG_AES256,
-        }
+/// The card's algorithm byte for a management key algorithm.
+fn mgm_byte(alg: MgmAlgorithm) -> u8 {
+    match alg {
+        MgmAlgorithm::TripleDes => piv::ALG_3DES,
+        MgmAlgorithm::Aes128 => piv::ALG_AES128,
+        MgmAlgorithm::Aes192 => piv::ALG_AES192,
+        MgmAlgorithm::Aes256 => piv::ALG_AES256,
     }
 }
 

@@ -114,7 +114,7 @@ impl PivCard {
     pub(crate) fn new(cfg: CardConfig, shared: Arc<Shared>) -> Self {
         let mgm_alg = cfg
             .mgm_algorithm
-            .map(super::MgmAlgorithm::byte)
+            .map(super::mgm_byte)
             .unwrap_or(default_mgm_alg(cfg.version));
         let f9 = cfg.attestation.clone();
         let mut objects = BTreeMap::new();

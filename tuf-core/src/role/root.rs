@@ -101,6 +101,17 @@ impl Root {
     pub fn role(&self, role: TopRole) -> &RoleKeys {
         self.roles.get(role)
     }
+
+    /// Whether `role` lists a key with this public key (compared as SPKI identity, so the
+    /// key id spelling of either dialect does not matter).
+    pub fn names_key(&self, role: TopRole, key: &crate::crypto::PublicKey) -> bool {
+        let identity = key.identity();
+        self.role(role).keyids.iter().any(|id| {
+            self.keys
+                .get(id)
+                .is_some_and(|k| k.public_key().identity() == identity)
+        })
+    }
 }
 
 const KNOWN: &[&str] = &[
