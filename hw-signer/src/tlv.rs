@@ -1,6 +1,7 @@
 //! Minimal BER-TLV reading and writing for PIV (one- or two-byte tags, lengths up to 65535).
 
 /// Appends a BER length (short form, `81 xx` or `82 xx xx`).
+#[cfg_attr(not(feature = "virtual-card"), allow(dead_code))]
 pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
@@ -15,6 +16,7 @@ pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
 }
 
 /// A TLV with a tag of one or two bytes (two when given as a `u16` above 0xff).
+#[cfg_attr(not(feature = "virtual-card"), allow(dead_code))]
 pub(crate) fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() + 5);
     if tag > 0xff {

@@ -2,6 +2,8 @@
 //! codes (`* fatal: …` on stdout, exit 1).
 
 mod args;
+#[cfg(feature = "yubikey")]
+mod ceremony;
 mod commands;
 mod context;
 mod delegation;
@@ -9,13 +11,16 @@ mod keys;
 mod output;
 mod publish;
 mod rotate;
+mod signers;
+#[cfg(feature = "yubikey")]
+mod yubikey;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-pub use args::{Cli, Command, DelegationCommand, Global, KeyCommand};
+pub use args::{Cli, Command, DelegationCommand, Global, KeyCommand, RootCommand, YubikeyCommand};
 use commands::Fatal;
 use context::Context;
 
@@ -32,6 +37,18 @@ pub fn main() -> ExitCode {
     if matches!(command, Command::Version) {
         return print(commands::version());
     }
+    // Signing a ceremony request needs neither a trust directory nor a server.
+    if let Command::Root {
+        command:
+            RootCommand::Sign {
+                request,
+                yubikey,
+                output,
+            },
+    } = &command
+    {
+        return print(root_sign(request, *yubikey, output));
+    }
     let mut ctx = match Context::new(&cli.global) {
         Ok(c) => c,
         Err(e) => return print(Err(e)),
@@ -40,8 +57,23 @@ pub fn main() -> ExitCode {
         Command::Init {
             gun,
             publish,
+            root_yubikeys,
+            root_threshold,
+            ..
+        } if !root_yubikeys.is_empty() => init_with_yubikeys(
+            &mut ctx,
+            &gun,
+            publish,
+            &root_yubikeys,
+            root_threshold,
+            cli.global.attestation_ca.as_deref(),
+        ),
+        Command::Init {
+            gun,
+            publish,
             root_key,
             root_cert,
+            ..
         } => commands::init(
             &mut ctx,
             &gun,
@@ -130,7 +162,21 @@ pub fn main() -> ExitCode {
                 keys: new_keys,
                 legacy,
                 server_managed,
-            } => keys::key_rotate(&mut ctx, &gun, &role, &new_keys, legacy, server_managed),
+                yubikeys,
+                threshold,
+            } => keys::key_rotate(
+                &mut ctx,
+                &gun,
+                &role,
+                &new_keys,
+                legacy,
+                server_managed,
+                &rotate::YubikeyTarget {
+                    serials: yubikeys,
+                    threshold,
+                    attestation_ca: cli.global.attestation_ca.clone(),
+                },
+            ),
             KeyCommand::Import { files, gun, role } => {
                 keys::key_import(&mut ctx, &files, gun.as_deref(), role.as_deref())
             }
@@ -178,9 +224,113 @@ pub fn main() -> ExitCode {
                 publish,
             } => delegation::purge(&mut ctx, &gun, &ids, publish),
         },
+        Command::Yubikey { command } => yubikey_command(&ctx, command, &cli.global),
+        Command::Root { command } => root_command(&mut ctx, command, &cli.global),
         Command::Version => commands::version(),
     };
     print(result)
+}
+
+#[cfg(feature = "yubikey")]
+fn init_with_yubikeys(
+    ctx: &mut Context,
+    gun: &str,
+    publish: bool,
+    serials: &[u32],
+    threshold: Option<u32>,
+    ca: Option<&std::path::Path>,
+) -> Result<String, Fatal> {
+    yubikey::init_with_yubikeys(ctx, gun, publish, serials, threshold, ca)
+}
+
+#[cfg(feature = "yubikey")]
+fn yubikey_command(
+    ctx: &Context,
+    command: YubikeyCommand,
+    global: &Global,
+) -> Result<String, Fatal> {
+    match command {
+        YubikeyCommand::List { output } => yubikey::list(output == "json"),
+        YubikeyCommand::Enrol {
+            serial,
+            allow_default_secrets,
+            replace_key,
+            pin_policy,
+            mgm_key_out,
+        } => yubikey::enrol(
+            ctx,
+            &yubikey::EnrolOptions {
+                serial,
+                allow_default_secrets,
+                replace_key,
+                pin_policy,
+                mgm_key_out,
+                attestation_ca: global.attestation_ca.clone(),
+            },
+        ),
+    }
+}
+
+#[cfg(feature = "yubikey")]
+fn root_command(ctx: &mut Context, command: RootCommand, global: &Global) -> Result<String, Fatal> {
+    let ca = global.attestation_ca.as_deref();
+    match command {
+        RootCommand::Request {
+            gun,
+            yubikeys,
+            threshold,
+            output,
+        } => ceremony::request(ctx, &gun, &yubikeys, threshold, ca, &output),
+        RootCommand::Sign {
+            request,
+            yubikey,
+            output,
+        } => root_sign(&request, yubikey, &output),
+        RootCommand::Import {
+            gun,
+            request,
+            signatures,
+        } => ceremony::import(ctx, &gun, &request, &signatures),
+    }
+}
+
+#[cfg(feature = "yubikey")]
+fn root_sign(
+    request: &std::path::Path,
+    serial: u32,
+    output: &std::path::Path,
+) -> Result<String, Fatal> {
+    ceremony::sign(request, serial, output)
+}
+
+#[cfg(not(feature = "yubikey"))]
+const NO_YUBIKEY: &str = "this notary was built without YubiKey support (cargo feature `yubikey`)";
+
+#[cfg(not(feature = "yubikey"))]
+fn init_with_yubikeys(
+    _: &mut Context,
+    _: &str,
+    _: bool,
+    _: &[u32],
+    _: Option<u32>,
+    _: Option<&std::path::Path>,
+) -> Result<String, Fatal> {
+    Err(Fatal(NO_YUBIKEY.into()))
+}
+
+#[cfg(not(feature = "yubikey"))]
+fn yubikey_command(_: &Context, _: YubikeyCommand, _: &Global) -> Result<String, Fatal> {
+    Err(Fatal(NO_YUBIKEY.into()))
+}
+
+#[cfg(not(feature = "yubikey"))]
+fn root_command(_: &mut Context, _: RootCommand, _: &Global) -> Result<String, Fatal> {
+    Err(Fatal(NO_YUBIKEY.into()))
+}
+
+#[cfg(not(feature = "yubikey"))]
+fn root_sign(_: &std::path::Path, _: u32, _: &std::path::Path) -> Result<String, Fatal> {
+    Err(Fatal(NO_YUBIKEY.into()))
 }
 
 fn print(result: Result<String, Fatal>) -> ExitCode {

@@ -14,3 +14,5 @@ pub mod tuf_export;
 pub mod tuf_repo;
 pub mod tuf_repo_server;
 pub mod update;
+#[cfg(feature = "yubikey")]
+pub mod yubikey;

@@ -136,6 +136,17 @@ impl SignedFile {
     }
 }
 
+/// A changed root before it is signed (see [`RepoEditor::pending_root`]).
+#[derive(Clone, Debug)]
+pub struct PendingRoot {
+    /// The root with its next version and expiry.
+    pub root: Root,
+    /// The canonical bytes every root signature covers.
+    pub canonical: Vec<u8>,
+    /// Who must sign: (keys, root role) of the new root, then of the trusted root if any.
+    pub authorities: Vec<(KeySet, RoleKeys)>,
+}
+
 /// Which of snapshot and timestamp a signing run produces (a Notary client leaves the
 /// timestamp, and sometimes the snapshot, to the server).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -604,6 +615,107 @@ impl RepoEditor {
             })
     }
 
+    /// The next root version and expiry, as a signing run sets them.
+    fn bump_root(&mut self, now: DateTime<Utc>) {
+        self.root.header.version = self.root.header.version.saturating_add(1);
+        self.root.header.expires = self.expires_for("root", self.lifetimes.root, now);
+    }
+
+    /// Who must sign a changed root: its own root role and the root clients trust now.
+    fn root_authorities(&self) -> Vec<(KeySet, RoleKeys)> {
+        let mut authorities = vec![(
+            self.root.keys.clone(),
+            self.root.role(TopRole::Root).clone(),
+        )];
+        if let Some(old) = &self.trusted_root {
+            authorities.push((old.keys.clone(), old.role(TopRole::Root).clone()));
+        }
+        authorities
+    }
+
+    /// The changed root as [`RepoEditor::sign`] at `now` would sign it: the root and the
+    /// canonical bytes its signatures cover, with who must sign (the new root role and the
+    /// trusted one). `None` when the root is unchanged. Nothing is signed: this is what an
+    /// offline ceremony exports, and [`RepoEditor::sign`] produces the same bytes as long as
+    /// nothing else changes (fix the expiry with [`RepoEditor::set_expires`]).
+    pub fn pending_root(&self, now: DateTime<Utc>) -> Option<PendingRoot> {
+        if !self.dirty.contains("root") {
+            return None;
+        }
+        let mut next = self.clone();
+        next.bump_root(now);
+        let canonical = json::to_canonical(&next.root.to_signed_json(self.dialect));
+        Some(PendingRoot {
+            authorities: next.root_authorities(),
+            root: next.root,
+            canonical,
+        })
+    }
+
+    /// Refuses a signing run whose signers cannot meet a threshold of a role it would sign,
+    /// before any signer is asked: a hardware signer's touch (or a passphrase) is not spent
+    /// on a run that cannot complete.
+    fn check_signers_cover(
+        &self,
+        signers: &[&dyn Signer],
+        plan: SignPlan,
+    ) -> Result<(), EditError> {
+        let mut roles: Vec<(String, Vec<(KeySet, RoleKeys)>)> = Vec::new();
+        let mut any = false;
+        if self.dirty.contains("root") {
+            roles.push(("root".into(), self.root_authorities()));
+            any = true;
+        }
+        for name in self.delegated.keys().filter(|n| self.dirty.contains(*n)) {
+            if let Some(edge) = self.edge_for(name) {
+                roles.push((name.clone(), vec![edge]));
+            }
+            any = true;
+        }
+        if self.dirty.contains("targets") {
+            roles.push((
+                "targets".into(),
+                vec![(
+                    self.root.keys.clone(),
+                    self.root.role(TopRole::Targets).clone(),
+                )],
+            ));
+            any = true;
+        }
+        let top = |role: TopRole| (self.root.keys.clone(), self.root.role(role).clone());
+        if plan.snapshot && (any || self.dirty.contains("snapshot") || self.snapshot.is_none()) {
+            roles.push(("snapshot".into(), vec![top(TopRole::Snapshot)]));
+            any = true;
+        }
+        if plan.timestamp && (any || self.dirty.contains("timestamp") || self.timestamp.is_none()) {
+            roles.push(("timestamp".into(), vec![top(TopRole::Timestamp)]));
+        }
+        let available: BTreeSet<[u8; 32]> =
+            signers.iter().map(|s| s.public_key().identity()).collect();
+        for (role, authorities) in roles {
+            for (keys, rk) in authorities {
+                let covered: BTreeSet<[u8; 32]> = rk
+                    .keyids
+                    .iter()
+                    .filter_map(|id| keys.get(id))
+                    .map(|k| k.public_key().identity())
+                    .filter(|id| available.contains(id))
+                    .collect();
+                if u32::try_from(covered.len()).is_ok_and(|n| n < rk.threshold.get()) {
+                    return Err(EditError::WouldNotVerify {
+                        role: role.clone(),
+                        source: UpdateError::Threshold {
+                            role,
+                            valid: covered.len(),
+                            threshold: rk.threshold.get(),
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Signs every changed role, then (per `plan`) a new snapshot and timestamp, with the
     /// `signers` whose keys the roles authorise. Returns the new files in dependency order
     /// (root, delegated roles, targets, snapshot, timestamp). On error nothing changes.
@@ -634,16 +746,10 @@ impl RepoEditor {
         for r in TopRole::ALL {
             check_threshold(r.as_str(), self.root.role(r))?;
         }
+        self.check_signers_cover(signers, plan)?;
         if self.dirty.contains("root") {
-            self.root.header.version = self.root.header.version.saturating_add(1);
-            self.root.header.expires = self.expires_for("root", self.lifetimes.root, now);
-            let mut authorities = vec![(
-                self.root.keys.clone(),
-                self.root.role(TopRole::Root).clone(),
-            )];
-            if let Some(old) = &self.trusted_root {
-                authorities.push((old.keys.clone(), old.role(TopRole::Root).clone()));
-            }
+            self.bump_root(now);
+            let authorities = self.root_authorities();
             let bytes = sign_role(d, "root", &self.root, signers, &authorities)?;
             self.published.insert("root".into(), bytes.clone());
             files.push(SignedFile {

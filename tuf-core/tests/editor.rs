@@ -319,3 +319,69 @@ fn an_expired_timestamp_replayed_at_the_same_version_freezes_nothing() {
         );
     }
 }
+
+/// Counts the signatures it is asked for (a stand-in for a hardware key whose every
+/// signature costs a touch).
+struct Counting {
+    inner: SoftwareSigner,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Signer for Counting {
+    fn public_key(&self) -> &tuf_core::crypto::PublicKey {
+        self.inner.public_key()
+    }
+    fn sign(
+        &self,
+        message: &[u8],
+    ) -> Result<tuf_core::crypto::SignatureBytes, tuf_core::crypto::SignError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.sign(message)
+    }
+}
+
+#[test]
+fn signers_below_a_threshold_are_refused_before_any_signer_is_asked() {
+    let k = Keys::new();
+    let d = Dialect::TufSpec;
+    let second = SoftwareSigner::ed25519_from_seed([9; 32]);
+    let mut ed = editor(d, &k);
+    ed.set_role_keys(
+        TopRole::Root,
+        vec![key(d, &k.root), key(d, &second)],
+        Threshold::new(2).unwrap(),
+    )
+    .unwrap();
+    let root = Counting {
+        inner: SoftwareSigner::ed25519_from_seed([1; 32]),
+        calls: Default::default(),
+    };
+    let signers: [&dyn Signer; 4] = [&root, &k.targets, &k.snapshot, &k.timestamp];
+    let e = ed.sign(&signers, now(), SignPlan::default()).unwrap_err();
+    assert!(
+        matches!(&e, EditError::WouldNotVerify { role, source: UpdateError::Threshold { valid: 1, threshold: 2, .. } } if role == "root"),
+        "{e}"
+    );
+    assert_eq!(root.calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // A missing targets key is found before the root is signed too.
+    let signers: [&dyn Signer; 4] = [&root, &second, &k.snapshot, &k.timestamp];
+    let e = ed.sign(&signers, now(), SignPlan::default()).unwrap_err();
+    assert!(
+        matches!(&e, EditError::WouldNotVerify { role, .. } if role == "targets"),
+        "{e}"
+    );
+    assert_eq!(root.calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // The pending root is what signing covers; with both keys one signature each.
+    let pending = ed.pending_root(now()).unwrap();
+    assert_eq!(pending.root.header.version, 1);
+    assert_eq!(pending.authorities.len(), 1);
+    let signers: [&dyn Signer; 5] = [&root, &second, &k.targets, &k.snapshot, &k.timestamp];
+    let files = ed.sign(&signers, now(), SignPlan::default()).unwrap();
+    assert_eq!(root.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let signed = tuf_core::json::parse(&files[0].bytes).unwrap();
+    let canonical =
+        tuf_core::json::to_canonical(signed.as_object().unwrap().get("signed").unwrap());
+    assert_eq!(canonical, pending.canonical);
+}

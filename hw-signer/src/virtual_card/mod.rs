@@ -104,7 +104,42 @@ pub struct VirtualYubiKey {
     serial: u32,
     shared: Arc<Shared>,
     socket: Arc<Mutex<Option<TcpStream>>>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<piv::PivCard>>,
+}
+
+/// A card pulled out of its reader that keeps its state (keys, PIN and PUK counters,
+/// touch counters), as a real YubiKey does in a drawer; [`UnpluggedCard::plug`] puts it into
+/// a reader again.
+pub struct UnpluggedCard {
+    serial: u32,
+    card: piv::PivCard,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for UnpluggedCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnpluggedCard")
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UnpluggedCard {
+    /// The card's serial.
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// How many touches the card consumed so far.
+    pub fn touches_consumed(&self) -> u64 {
+        self.shared.consumed()
+    }
+
+    /// Plugs the card into the vpcd reader on `port` (it dials until vpcd listens).
+    pub fn plug(self, port: u16) -> std::io::Result<VirtualYubiKey> {
+        self.shared.stop.store(false, Ordering::SeqCst);
+        VirtualYubiKey::spawn(self.serial, self.card, port, self.shared)
+    }
 }
 
 impl std::fmt::Debug for VirtualYubiKey {
@@ -120,10 +155,20 @@ impl VirtualYubiKey {
     /// dialling until vpcd listens).
     pub fn start(config: CardConfig) -> std::io::Result<Self> {
         let serial = config.serial;
-        let addr = SocketAddr::from(([127, 0, 0, 1], config.port));
+        let port = config.port;
         let shared = Arc::new(Shared::default());
-        let socket = Arc::new(Mutex::new(None));
         let card = piv::PivCard::new(config, Arc::clone(&shared));
+        Self::spawn(serial, card, port, shared)
+    }
+
+    fn spawn(
+        serial: u32,
+        card: piv::PivCard,
+        port: u16,
+        shared: Arc<Shared>,
+    ) -> std::io::Result<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let socket = Arc::new(Mutex::new(None));
         let thread = std::thread::Builder::new()
             .name(format!("virtual-yubikey-{serial}"))
             .spawn({
@@ -207,9 +252,25 @@ impl VirtualYubiKey {
         self.shared.log().iter().filter(|r| r.ins == ins).count()
     }
 
+    /// Pulls the card out of the reader and keeps it: its keys, PINs and counters stay,
+    /// and [`UnpluggedCard::plug`] puts it back (into any reader). `None` if the card's
+    /// thread had already ended.
+    pub fn unplug(mut self) -> Option<UnpluggedCard> {
+        let card = self.stop()?;
+        Some(UnpluggedCard {
+            serial: self.serial,
+            card,
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
     /// Pulls the card out of the reader: the connection to vpcd closes, a pending
     /// operation gets no answer.
     pub fn remove(&mut self) {
+        let _ = self.stop();
+    }
+
+    fn stop(&mut self) -> Option<piv::PivCard> {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.wake();
         if let Ok(mut s) = self.socket.lock() {
@@ -217,9 +278,7 @@ impl VirtualYubiKey {
                 let _ = s.shutdown(Shutdown::Both);
             }
         }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.take().and_then(|t| t.join().ok())
     }
 }
 

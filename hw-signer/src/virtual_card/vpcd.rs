@@ -30,13 +30,13 @@ fn quickack(stream: &TcpStream) {
 }
 
 /// Runs the card until `shared.stop` is set: dials vpcd, serves it, dials again if vpcd
-/// goes away (pcscd restarted).
+/// goes away (pcscd restarted). Returns the card (its keys and counters) when stopped.
 pub(crate) fn run(
     mut card: PivCard,
     addr: SocketAddr,
     shared: Arc<Shared>,
     socket: Arc<Mutex<Option<TcpStream>>>,
-) {
+) -> PivCard {
     while !shared.stop.load(Ordering::SeqCst) {
         let stream = match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
             Ok(s) => s,
@@ -59,6 +59,7 @@ pub(crate) fn run(
         shared.powered.store(false, Ordering::SeqCst);
         card.reset_session();
     }
+    card
 }
 
 fn serve(card: &mut PivCard, mut stream: TcpStream, shared: &Shared) -> io::Result<()> {

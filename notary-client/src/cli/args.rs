@@ -55,6 +55,10 @@ pub struct Global {
     /// root is cached yet (first use)
     #[arg(long = "pin-root-key", value_name = "KEYID", global = true)]
     pub pin_root_key: Vec<String>,
+    /// PEM file of the CA certificate(s) YubiKey attestations must chain to, instead of
+    /// Yubico's PIV root CA (also `$NOTARY_YUBIKEY_ATTESTATION_CA`)
+    #[arg(long = "attestation-ca", value_name = "PEM", global = true)]
+    pub attestation_ca: Option<PathBuf>,
 }
 
 /// `notary` commands.
@@ -73,6 +77,13 @@ pub enum Command {
         /// Root certificate must match root key if a root key is supplied
         #[arg(long = "rootcert")]
         root_cert: Option<PathBuf>,
+        /// Put the root key on the YubiKey with this serial (its slot 9c key, attested);
+        /// repeat for several root keys on distinct devices
+        #[arg(long = "root-yubikey", value_name = "SERIAL")]
+        root_yubikeys: Vec<u32>,
+        /// Root signatures needed (distinct devices), with --root-yubikey (default 1)
+        #[arg(long = "root-threshold", value_name = "N", requires = "root_yubikeys")]
+        root_threshold: Option<u32>,
     },
     /// Adds the file as a target to the trusted collection.
     Add {
@@ -221,8 +232,97 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// YubiKeys holding root keys (an extra of this notary).
+    Yubikey {
+        /// The YubiKey command.
+        #[command(subcommand)]
+        command: YubikeyCommand,
+    },
+    /// Offline root ceremonies: export what needs signing, sign on the machine with the
+    /// key, import the signatures (an extra of this notary).
+    Root {
+        /// The ceremony step.
+        #[command(subcommand)]
+        command: RootCommand,
+    },
     /// Print the version number of notary
     Version,
+}
+
+/// `notary yubikey` commands.
+#[derive(Debug, Subcommand)]
+pub enum YubikeyCommand {
+    /// Lists connected YubiKeys: serial, firmware, slot 9c key and policies, PIN state.
+    List {
+        /// Output format: table (default) or json
+        #[arg(long = "output", default_value = "table")]
+        output: String,
+    },
+    /// Prepares a YubiKey for a root key: replaces factory-default secrets, generates a
+    /// P-256 key in slot 9c on the device (touch ALWAYS, PIN ALWAYS), verifies its
+    /// attestation and records it in the trust directory.
+    #[command(alias = "enroll")]
+    Enrol {
+        /// The device (required when several are connected)
+        #[arg(long = "serial")]
+        serial: Option<u32>,
+        /// Keep factory-default PIN, PUK or management key (never for production roots)
+        #[arg(long = "allow-default-secrets")]
+        allow_default_secrets: bool,
+        /// Replace a key already in slot 9c (destroys it)
+        #[arg(long = "replace-key")]
+        replace_key: bool,
+        /// PIN policy of the new key: always (default) or once
+        #[arg(long = "pin-policy", default_value = "always")]
+        pin_policy: String,
+        /// Write a newly generated management key (hex) to this new file (mode 0600)
+        /// instead of showing it once on the terminal
+        #[arg(long = "mgm-key-out", value_name = "FILE")]
+        mgm_key_out: Option<PathBuf>,
+    },
+}
+
+/// `notary root` ceremony commands.
+#[derive(Debug, Subcommand)]
+pub enum RootCommand {
+    /// Writes a root signing request: the next root with new root keys on YubiKeys (their
+    /// certificates are signed now, one touch each), and who must sign it.
+    Request {
+        /// The GUN.
+        gun: String,
+        /// YubiKey holding a new root key (repeat for several devices)
+        #[arg(long = "yubikey", value_name = "SERIAL", required = true)]
+        yubikeys: Vec<u32>,
+        /// Root signatures the new root needs (distinct devices; default 1)
+        #[arg(long = "threshold", value_name = "N")]
+        threshold: Option<u32>,
+        /// The request file to write
+        #[arg(short = 'o', long = "output", required = true)]
+        output: PathBuf,
+    },
+    /// Signs a request with the root key of a YubiKey (no trust directory or network
+    /// needed); writes a detached signature.
+    Sign {
+        /// The request file.
+        request: PathBuf,
+        /// The YubiKey to sign with
+        #[arg(long = "yubikey", value_name = "SERIAL", required = true)]
+        yubikey: u32,
+        /// The signature file to write
+        #[arg(short = 'o', long = "output", required = true)]
+        output: PathBuf,
+    },
+    /// Checks the signatures of a request against its thresholds and stages the signed root
+    /// for the next `notary publish`.
+    Import {
+        /// The GUN.
+        gun: String,
+        /// The request file.
+        request: PathBuf,
+        /// Signature files.
+        #[arg(required = true)]
+        signatures: Vec<PathBuf>,
+    },
 }
 
 /// `notary delegation` commands.
@@ -324,6 +424,13 @@ pub enum KeyCommand {
         /// Signing and key management will be handled by the remote server
         #[arg(short = 'r', long = "server-managed")]
         server_managed: bool,
+        /// Rotate the root onto the key of the YubiKey with this serial (repeat for
+        /// several devices); the old root signs the handover
+        #[arg(long = "yubikey", value_name = "SERIAL")]
+        yubikeys: Vec<u32>,
+        /// Root signatures needed (distinct devices), with --yubikey (default 1)
+        #[arg(long = "threshold", value_name = "N", requires = "yubikeys")]
+        threshold: Option<u32>,
     },
     /// Imports keys from PEM files.
     Import {

@@ -71,6 +71,9 @@ pub(crate) struct Context {
     remote: std::cell::OnceCell<Remote>,
     /// `--pin-root-key`: extra `trust_pinning.certs` ids for the command's GUN.
     pin_root_keys: Vec<String>,
+    /// The PIN prompt and touch messages of YubiKey signers.
+    #[cfg(feature = "yubikey")]
+    yubikey_prompt: std::sync::Arc<crate::yubikey::prompt::CliPrompt>,
 }
 
 /// Uploads at least this large report their progress on stderr.
@@ -142,7 +145,15 @@ impl Context {
             verbose: global.debug || global.verbose,
             remote: std::cell::OnceCell::new(),
             pin_root_keys: global.pin_root_key.clone(),
+            #[cfg(feature = "yubikey")]
+            yubikey_prompt: std::sync::Arc::default(),
         })
+    }
+
+    /// The prompt YubiKey signers of this command share (PIN, "touch now").
+    #[cfg(feature = "yubikey")]
+    pub(crate) fn yubikey_prompt(&self) -> std::sync::Arc<crate::yubikey::prompt::CliPrompt> {
+        std::sync::Arc::clone(&self.yubikey_prompt)
     }
 
     pub(crate) fn repo(&self, gun: &Gun) -> RepoDir {

@@ -17,7 +17,8 @@ use super::output::table;
 
 type Result<T> = std::result::Result<T, Fatal>;
 
-/// `notary key list`.
+/// `notary key list`: the key store's keys, then the root keys held by YubiKeys (from
+/// their stubs: location `yubikey <serial> slot <slot>`, attested or not).
 pub fn key_list(ctx: &Context, json: bool) -> Result<String> {
     let mut keys = ctx.keystore.list();
     keys.sort_by(|a, b| {
@@ -27,18 +28,26 @@ pub fn key_list(ctx: &Context, json: bool) -> Result<String> {
             &b.key_id,
         ))
     });
+    let devices = super::signers::device_keys(ctx);
     let location = ctx.keystore_dir().display().to_string();
     if json {
-        let v: Vec<_> = keys
+        let mut v: Vec<_> = keys
             .iter()
             .map(|k| serde_json::json!({"role": k.role, "gun": k.gun, "key_id": k.key_id, "location": location}))
             .collect();
+        v.extend(devices.iter().map(|d| {
+            serde_json::json!({
+                "role": d.role, "gun": d.guns.first(), "guns": d.guns, "key_id": d.key_id,
+                "location": d.location(), "yubikey_serial": d.serial, "slot": d.slot,
+                "attested": d.attested,
+            })
+        }));
         return Ok(serde_json::to_string_pretty(&v)? + "\n");
     }
-    if keys.is_empty() {
+    if keys.is_empty() && devices.is_empty() {
         return Ok("\nNo signing keys found.\n".into());
     }
-    let rows: Vec<Vec<String>> = keys
+    let mut rows: Vec<Vec<String>> = keys
         .iter()
         .map(|k| {
             vec![
@@ -49,6 +58,14 @@ pub fn key_list(ctx: &Context, json: bool) -> Result<String> {
             ]
         })
         .collect();
+    rows.extend(devices.iter().map(|d| {
+        vec![
+            d.role.clone(),
+            d.guns.join(","),
+            d.key_id.clone(),
+            d.location(),
+        ]
+    }));
     Ok(format!(
         "\n{}",
         table(&["ROLE", "GUN", "KEY ID", "LOCATION"], &rows)
@@ -120,8 +137,9 @@ pub fn key_rotate(
     keys: &[PathBuf],
     legacy: u32,
     server_managed: bool,
+    yubikeys: &super::rotate::YubikeyTarget,
 ) -> Result<String> {
-    super::rotate::key_rotate(ctx, gun, role, keys, legacy, server_managed)
+    super::rotate::key_rotate(ctx, gun, role, keys, legacy, server_managed, yubikeys)
 }
 
 /// Go notary's `NonRootKeysSubdir`: where pre-0.4 key stores kept non-root keys.

@@ -102,6 +102,9 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
             }
         }
     }
+    // A root staged by `notary root import` (offline ceremony) goes up with this publish.
+    #[cfg(feature = "yubikey")]
+    let staged = super::ceremony::apply_staged(ctx, g, &mut editor)?;
     let root = editor.root().clone();
     let mut signers: Vec<SoftwareSigner> = Vec::new();
     let mut loaded: Vec<String> = Vec::new();
@@ -149,7 +152,12 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
     for info in &local_snapshot {
         signers.push(ctx.load_key(&info.key_id)?);
     }
-    let refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
+    #[allow(unused_mut)]
+    let mut refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
+    #[cfg(feature = "yubikey")]
+    if let Some((presigned, _)) = &staged {
+        refs.extend(presigned.iter().map(|s| s as &dyn Signer));
+    }
     let plan = SignPlan {
         snapshot: !local_snapshot.is_empty(),
         timestamp: false,
@@ -174,6 +182,10 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
     upload.extend(files.into_iter().map(|f| (f.role, f.bytes)));
     ctx.upload(g, &upload)?;
     list.clear()?;
+    #[cfg(feature = "yubikey")]
+    if let Some((_, path)) = &staged {
+        let _ = std::fs::remove_file(path);
+    }
     // Refresh the local cache with what the server now serves.
     let _ = ctx.pull(g);
     Ok(())

@@ -77,16 +77,21 @@ fn file_ids(root: &Root, role: TopRole) -> Vec<String> {
         .collect()
 }
 
-/// Loads the local keys among `ids` (those the key store has).
-fn load_local(ctx: &mut Context, ids: &[String]) -> Result<Vec<SoftwareSigner>> {
-    let have: Vec<String> = ctx.keystore.list().into_iter().map(|k| k.key_id).collect();
-    let mut out = Vec::new();
-    for id in ids {
-        if have.contains(id) {
-            out.push(ctx.load_key(id)?);
-        }
-    }
-    Ok(out)
+/// Where `key rotate root --yubikey` puts the new root keys.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "yubikey"), allow(dead_code))]
+pub struct YubikeyTarget {
+    /// Serials of the YubiKeys holding the new root keys (empty: not a YubiKey rotation).
+    pub serials: Vec<u32>,
+    /// Root signatures the new root needs.
+    pub threshold: Option<u32>,
+    /// `--attestation-ca`.
+    pub attestation_ca: Option<PathBuf>,
+}
+
+/// The signers among `ids`: key-store keys and keys on connected YubiKeys.
+fn load_local(ctx: &mut Context, ids: &[String]) -> Result<super::signers::Found> {
+    super::signers::find(ctx, ids)
 }
 
 /// Go's `readKey` for `--key FILE`: the first PEM block of the file; a root key must be
@@ -123,8 +128,14 @@ pub fn key_rotate(
     key_files: &[PathBuf],
     legacy: u32,
     server_managed: bool,
+    yubikeys: &YubikeyTarget,
 ) -> Result<String> {
     let g = gun(gun_s)?;
+    if !yubikeys.serials.is_empty() && (role != "root" || !key_files.is_empty() || server_managed) {
+        return Err(Fatal(
+            "--yubikey rotates the root key only, without --key or --server-managed".into(),
+        ));
+    }
     if legacy > 0 {
         return Err(Fatal(
             "--legacy (signing with old root versions' keys) is not supported by this notary"
@@ -135,19 +146,13 @@ pub fn key_rotate(
     for f in key_files {
         given.push(read_key(ctx, role, f)?);
     }
-    if role == "root" {
-        let mut stdout = std::io::stdout();
-        let _ = stdout.write_all(
-            b"Warning: you are about to rotate your root key.\n\n\
-              You must use your old key to sign this root rotation.\n\
-              Are you sure you want to proceed?  (yes/no)  ",
-        );
-        let _ = stdout.flush();
-        if !ask_confirm(&mut std::io::stdin().lock()) {
-            return Ok("\nAborting action.\n".into());
-        }
+    if role == "root" && !confirm_root_rotation() {
+        return Ok("\nAborting action.\n".into());
     }
     let top = top_role(role, server_managed)?;
+    if !yubikeys.serials.is_empty() {
+        return rotate_root_onto_yubikeys(ctx, &g, yubikeys);
+    }
     if server_managed && !given.is_empty() {
         return Err(Fatal(
             "a server-managed key cannot be given with --key".into(),
@@ -200,11 +205,13 @@ pub fn key_rotate(
     root_ids.extend(file_ids(&new_root, TopRole::Root));
     root_ids.sort();
     root_ids.dedup();
-    let mut signers = load_local(ctx, &root_ids)?;
+    let found = load_local(ctx, &root_ids)?;
+    let missing = found.missing_note();
+    let mut signers = found.signers;
     let local_snapshot = if top == TopRole::Snapshot {
         !server_managed
     } else {
-        let snaps = load_local(ctx, &file_ids(&new_root, TopRole::Snapshot))?;
+        let snaps = load_local(ctx, &file_ids(&new_root, TopRole::Snapshot))?.signers;
         let any = !snaps.is_empty();
         signers.extend(snaps);
         any
@@ -213,10 +220,17 @@ pub fn key_rotate(
         snapshot: local_snapshot,
         timestamp: false,
     };
+    #[cfg(feature = "yubikey")]
+    ctx.yubikey_prompt().set_purpose(&format!(
+        "root.json version {} of {g}",
+        new_root.header.version.saturating_add(1)
+    ));
     let files = {
-        let mut refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
+        let mut refs: Vec<&dyn Signer> = signers.iter().map(|s| s.as_ref()).collect();
         refs.extend(new_signers.iter().map(|s| s as &dyn Signer));
-        editor.sign(&refs, now, plan)?
+        editor
+            .sign(&refs, now, plan)
+            .map_err(|e| Fatal(format!("{e}{missing}")))?
     };
 
     // Save the new local keys, upload, and undo the save (of keys the store did not have
@@ -265,6 +279,50 @@ pub fn key_rotate(
     Ok(format!(
         "Successfully rotated {role} key for repository {g}\n"
     ))
+}
+
+#[cfg(feature = "yubikey")]
+fn rotate_root_onto_yubikeys(
+    ctx: &mut Context,
+    g: &tuf_core::name::Gun,
+    target: &YubikeyTarget,
+) -> Result<String> {
+    super::yubikey::rotate_root(ctx, g, target)
+}
+
+#[cfg(not(feature = "yubikey"))]
+fn rotate_root_onto_yubikeys(
+    _: &mut Context,
+    _: &tuf_core::name::Gun,
+    _: &YubikeyTarget,
+) -> Result<String> {
+    Err(Fatal(
+        "this notary was built without YubiKey support (cargo feature `yubikey`)".into(),
+    ))
+}
+
+/// The key-store file ids of the root keys `root` lists (see [`file_ids`]).
+#[cfg(feature = "yubikey")]
+pub(super) fn root_file_ids(root: &Root) -> Vec<String> {
+    file_ids(root, TopRole::Root)
+}
+
+/// The key-store file ids of the snapshot keys `root` lists.
+#[cfg(feature = "yubikey")]
+pub(super) fn snapshot_file_ids(root: &Root) -> Vec<String> {
+    file_ids(root, TopRole::Snapshot)
+}
+
+/// Asks Go's root-rotation question on stdout; `false` when not confirmed.
+pub(super) fn confirm_root_rotation() -> bool {
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(
+        b"Warning: you are about to rotate your root key.\n\n\
+          You must use your old key to sign this root rotation.\n\
+          Are you sure you want to proceed?  (yes/no)  ",
+    );
+    let _ = stdout.flush();
+    ask_confirm(&mut std::io::stdin().lock())
 }
 
 fn remove_keys(ctx: &Context, ids: &[String]) {
