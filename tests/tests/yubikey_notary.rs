@@ -320,6 +320,22 @@ fn threshold_two_root_on_two_yubikeys_created_published_rotated_and_verified_by_
         &[],
     );
     assert!(same.stdout.contains("distinct devices"), "{same}");
+    // A device that is not connected: refused before any touch as well.
+    let absent = ours.fails(
+        &[
+            "init",
+            gun,
+            "--root-yubikey",
+            &sa.to_string(),
+            "--root-yubikey",
+            "29999999",
+            "--root-threshold",
+            "2",
+        ],
+        None,
+        &[],
+    );
+    assert!(absent.stdout.contains("29999999 not connected"), "{absent}");
     assert_eq!((a.touches_consumed(), b.touches_consumed()), (0, 0));
 
     // init: two root certificates + root.json signed by both = 2 touches per card.
@@ -386,6 +402,29 @@ fn threshold_two_root_on_two_yubikeys_created_published_rotated_and_verified_by_
     let d = card(&ca, sd, PORT_B, Duration::from_secs(15));
     ours.enrol(sc);
     ours.enrol(sd);
+    // A direct rotation needs the old root's devices too: refused before any touch.
+    let direct = ours.fails(
+        &[
+            "key",
+            "rotate",
+            gun,
+            "root",
+            "--yubikey",
+            &sc.to_string(),
+            "--yubikey",
+            &sd.to_string(),
+            "--threshold",
+            "2",
+        ],
+        Some("yes\n"),
+        &[],
+    );
+    assert!(
+        direct.stdout.contains("needs 2 signature(s) and only 0")
+            && direct.stdout.contains(&format!("YubiKey {sa} holding key")),
+        "{direct}"
+    );
+    assert_eq!((c.touches_consumed(), d.touches_consumed()), (0, 0));
     let req = ours.client.scratch().join("root-request.json");
     let req_s = req.display().to_string();
     // The new root certificates: one touch each on C and D.
@@ -578,11 +617,40 @@ fn no_touch_fails_the_rotation_and_changes_nothing_then_rotation_onto_a_yubikey(
     );
     assert!(served(&server, gun) == before_server, "server changed");
 
-    // With the touch: the root goes back onto a software key (old YubiKey root signs: one
-    // touch), then onto the YubiKey again (the software root signs the handover; the new
-    // certificate and root.json: two touches).
+    // A second wrong PIN leaves one attempt, which a script may only use when it says so:
+    // without NOTARY_YUBIKEY_CONFIRM_LAST_ATTEMPT=yes not even the right PIN is sent.
+    let out = ours.fails(
+        &["key", "rotate", gun, "root"],
+        Some("yes\n"),
+        &[("NOTARY_YUBIKEY_PIN", "999999")],
+    );
+    assert!(out.stdout.contains("1 attempt(s) left"), "{out}");
+    a.clear_apdu_log();
+    let out = ours.fails(&["key", "rotate", gun, "root"], Some("yes\n"), &[]);
+    assert!(
+        out.stdout.contains("only one PIN attempt is left")
+            && out
+                .stderr
+                .contains("NOTARY_YUBIKEY_CONFIRM_LAST_ATTEMPT=yes"),
+        "{out}"
+    );
+    assert_eq!(verify_with_pin(&a), 0, "nothing sent");
+    assert_eq!(a.touches_consumed(), 2);
+    assert!(
+        tree(ours.client.trust_dir()) == before_dir,
+        "trust dir changed"
+    );
+    assert!(served(&server, gun) == before_server, "server changed");
+
+    // With the touch (and the last attempt confirmed): the root goes back onto a software
+    // key (old YubiKey root signs: one touch), then onto the YubiKey again (the software
+    // root signs the handover; the new certificate and root.json: two touches).
     a.set_auto_touch(Some(Duration::from_millis(1)));
-    let out = ours.ok_with(&["key", "rotate", gun, "root"], Some("yes\n"), &[]);
+    let out = ours.ok_with(
+        &["key", "rotate", gun, "root"],
+        Some("yes\n"),
+        &[("NOTARY_YUBIKEY_CONFIRM_LAST_ATTEMPT", "yes")],
+    );
     assert_eq!(announced(&out, sa), 1, "{out}");
     assert_eq!(a.touches_consumed(), 3);
     let out = ours.ok_with(
