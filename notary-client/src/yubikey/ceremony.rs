@@ -266,3 +266,70 @@ impl Signer for PresignedSigner {
 pub fn to_b64(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use tuf_core::crypto::SoftwareSigner;
+
+    fn request(bytes: &[u8], key: &SoftwareSigner) -> RootRequest {
+        RootRequest {
+            kind: REQUEST_TYPE.into(),
+            gun: "example.com/app".into(),
+            version: 2,
+            trusted_version: 1,
+            expires: "2036-01-01T00:00:00Z".into(),
+            threshold: 1,
+            new_keys: Vec::new(),
+            signed: to_b64(bytes),
+            signed_sha256: hex::encode(Sha256::digest(bytes)),
+            signers: vec![RequestKey {
+                key_id: super::super::stub::key_id_of(key.public_key()),
+                public_key: key.public_key().to_spki_pem(),
+                yubikey_serial: None,
+            }],
+            required: Vec::new(),
+        }
+    }
+
+    fn signature(req: &RootRequest, key: &SoftwareSigner, bytes: &[u8]) -> RootSignature {
+        RootSignature {
+            kind: SIGNATURE_TYPE.into(),
+            gun: req.gun.clone(),
+            version: req.version,
+            signed_sha256: req.signed_sha256.clone(),
+            key_id: super::super::stub::key_id_of(key.public_key()),
+            public_key: key.public_key().to_spki_pem(),
+            sig: to_b64(&key.sign(bytes).unwrap().to_wire(Dialect::Notary)),
+            yubikey_serial: None,
+        }
+    }
+
+    #[test]
+    fn signatures_are_checked_against_the_request() {
+        let key = SoftwareSigner::generate_p256();
+        let other = SoftwareSigner::generate_p256();
+        let bytes = br#"{"_type":"Root","version":2}"#;
+        let req = request(bytes, &key);
+
+        let good = signature(&req, &key, bytes);
+        let presigned = good.check(&req).unwrap();
+        assert!(presigned.sign(bytes).is_ok());
+        assert!(
+            presigned.sign(b"other bytes").is_err(),
+            "only the requested bytes"
+        );
+
+        let mut wrong_bytes = signature(&req, &key, b"something else");
+        wrong_bytes.signed_sha256 = req.signed_sha256.clone();
+        assert!(wrong_bytes.check(&req).is_err(), "does not verify");
+
+        let unlisted = signature(&req, &other, bytes);
+        assert!(unlisted.check(&req).is_err(), "key not in the request");
+
+        let mut other_request = signature(&req, &key, bytes);
+        other_request.signed_sha256 = "00".repeat(32);
+        assert!(other_request.check(&req).is_err(), "another request");
+    }
+}
