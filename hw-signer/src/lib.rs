@@ -31,4 +31,4 @@ pub use error::{Credential, HwError};
 pub use policy::{is_root_policy, PinPolicy, TouchPolicy};
 pub use prompt::{FixedPrompt, PinRequest, Prompt};
 pub use secret::{ManagementKey, MgmAlgorithm, Pin, DEFAULT_MGM_KEY_BYTES};
-pub use signer::{SessionMode, YubiKeySigner, ROOT_SLOT};
+pub use signer::{root_slot_key, SessionMode, YubiKeySigner, ROOT_SLOT};

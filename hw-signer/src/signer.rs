@@ -7,7 +7,7 @@ use tuf_core::crypto::{Key, PublicKey, SignError, SignatureBytes, Signer};
 use tuf_core::Dialect;
 use yubikey::piv::{self, AlgorithmId, SlotId};
 
-use crate::device::Device;
+use crate::device::{Device, SlotInfo};
 use crate::error::{Credential, HwError};
 use crate::policy::{is_root_policy, PinPolicy, TouchPolicy};
 use crate::prompt::{PinRequest, Prompt};
@@ -70,30 +70,7 @@ impl YubiKeySigner {
         prompt: Arc<dyn Prompt>,
     ) -> Result<Self, HwError> {
         let mut dev = Device::open(Some(serial))?;
-        let info = dev.slot_info(ROOT_SLOT)?.ok_or(HwError::EmptySlot {
-            serial,
-            slot: ROOT_SLOT,
-        })?;
-        if !info.p256 {
-            return Err(HwError::WrongAlgorithm {
-                serial,
-                slot: ROOT_SLOT,
-            });
-        }
-        if !is_root_policy(info.pin_policy, info.touch_policy) {
-            return Err(HwError::PolicyRefused {
-                pin: info.pin_policy,
-                touch: info.touch_policy,
-            });
-        }
-        let point = info.public_point.ok_or(HwError::WrongAlgorithm {
-            serial,
-            slot: ROOT_SLOT,
-        })?;
-        let public = PublicKey::p256_from_sec1(&point).map_err(|_| HwError::WrongAlgorithm {
-            serial,
-            slot: ROOT_SLOT,
-        })?;
+        let (info, public) = root_slot_key(&mut dev)?;
         if expected.is_some_and(|e| e != &public) {
             return Err(HwError::KeyMismatch { serial });
         }
@@ -241,6 +218,37 @@ impl YubiKeySigner {
         let sig = self.sign_unverified(message)?;
         self.check(message, &sig, dialect)
     }
+}
+
+/// The key in the root slot (`9c`) of an open device, checked for what a root key needs:
+/// present, ECC P-256, PIN policy ALWAYS or ONCE and touch policy ALWAYS (from GET
+/// METADATA). No PIN, no touch.
+///
+/// # Errors
+/// [`HwError::EmptySlot`], [`HwError::WrongAlgorithm`], [`HwError::PolicyRefused`], or a
+/// device error.
+pub fn root_slot_key(dev: &mut Device) -> Result<(SlotInfo, PublicKey), HwError> {
+    let serial = dev.serial();
+    let info = dev.slot_info(ROOT_SLOT)?.ok_or(HwError::EmptySlot {
+        serial,
+        slot: ROOT_SLOT,
+    })?;
+    let wrong = || HwError::WrongAlgorithm {
+        serial,
+        slot: ROOT_SLOT,
+    };
+    if !info.p256 {
+        return Err(wrong());
+    }
+    if !is_root_policy(info.pin_policy, info.touch_policy) {
+        return Err(HwError::PolicyRefused {
+            pin: info.pin_policy,
+            touch: info.touch_policy,
+        });
+    }
+    let point = info.public_point.as_deref().ok_or_else(wrong)?;
+    let public = PublicKey::p256_from_sec1(point).map_err(|_| wrong())?;
+    Ok((info, public))
 }
 
 fn is_present(serial: u32) -> bool {

@@ -174,13 +174,7 @@ pub fn init(
         repo.write_metadata(&role, &f.bytes)?;
     }
     if publish_after {
-        // Printed before the upload, which may fail (Go prints as it goes).
-        out.push_str(&format!("Auto-publishing changes to {g}\n"));
-        super::delegation::emit(&std::mem::take(&mut out));
-        super::publish::publish_changes(ctx, &g)?;
-        out.push_str(&format!(
-            "Successfully published changes for repository {g}\n"
-        ));
+        super::publish::auto_publish(ctx, &g, &mut out)?;
     }
     Ok(out)
 }
@@ -199,12 +193,7 @@ fn stage(
     }
     let mut out = message;
     if publish_after {
-        out.push_str(&format!("Auto-publishing changes to {g}\n"));
-        super::delegation::emit(&std::mem::take(&mut out));
-        super::publish::publish_changes(ctx, g)?;
-        out.push_str(&format!(
-            "Successfully published changes for repository {g}\n"
-        ));
+        super::publish::auto_publish(ctx, g, &mut out)?;
     }
     Ok(out)
 }

@@ -206,14 +206,11 @@ fn add_changes(ctx: &Context, g: &Gun, changes: &[Change]) -> Result<()> {
 
 /// Go's `maybeAutoPublish`.
 fn maybe_publish(ctx: &mut Context, g: &Gun, publish: bool) -> Result<String> {
-    if !publish {
-        return Ok(String::new());
+    let mut out = String::new();
+    if publish {
+        super::publish::auto_publish(ctx, g, &mut out)?;
     }
-    emit(&format!("Auto-publishing changes to {g}\n"));
-    super::publish::publish_changes(ctx, g)?;
-    Ok(format!(
-        "Successfully published changes for repository {g}\n"
-    ))
+    Ok(out)
 }
 
 /// `notary witness GUN ROLE...`: one `update <role> witness` change per role.

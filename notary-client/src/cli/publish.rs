@@ -190,3 +190,16 @@ pub(super) fn publish_changes(ctx: &mut Context, g: &Gun) -> Result<()> {
     let _ = ctx.pull(g);
     Ok(())
 }
+
+/// Go's auto-publish (`-p`): prints what `out` holds so far and "Auto-publishing changes to
+/// GUN" before the upload (which may fail, as Go prints as it goes), publishes, and appends
+/// the success line to `out`.
+pub(super) fn auto_publish(ctx: &mut Context, g: &Gun, out: &mut String) -> Result<()> {
+    out.push_str(&format!("Auto-publishing changes to {g}\n"));
+    delegation::emit(&std::mem::take(out));
+    publish_changes(ctx, g)?;
+    out.push_str(&format!(
+        "Successfully published changes for repository {g}\n"
+    ));
+    Ok(())
+}

@@ -485,12 +485,7 @@ pub(super) fn init_with_yubikeys(
         threshold.get()
     );
     if publish_after {
-        out.push_str(&format!("Auto-publishing changes to {g}\n"));
-        super::delegation::emit(&std::mem::take(&mut out));
-        super::publish::publish_changes(ctx, &g)?;
-        out.push_str(&format!(
-            "Successfully published changes for repository {g}\n"
-        ));
+        super::publish::auto_publish(ctx, &g, &mut out)?;
     }
     Ok(out)
 }

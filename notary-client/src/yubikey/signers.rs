@@ -7,8 +7,7 @@ use std::time::SystemTime;
 
 use hw_signer::attestation::{self, Expectation, PinnedCas};
 use hw_signer::enrol::read_attestation;
-use hw_signer::{is_root_policy, list_devices, Device, HwError, YubiKeySigner, ROOT_SLOT};
-use tuf_core::crypto::PublicKey;
+use hw_signer::{list_devices, root_slot_key, Device, HwError, YubiKeySigner, ROOT_SLOT};
 
 use super::prompt::CliPrompt;
 use super::stub::{key_id_of, DeviceKeyStub, STUB_TYPE};
@@ -67,32 +66,7 @@ pub fn read_device_key(
     now: SystemTime,
 ) -> Result<DeviceKeyStub, YubiKeyCliError> {
     let mut dev = Device::open(Some(serial))?;
-    let info = dev.slot_info(ROOT_SLOT)?.ok_or(HwError::EmptySlot {
-        serial,
-        slot: ROOT_SLOT,
-    })?;
-    if !info.p256 {
-        return Err(HwError::WrongAlgorithm {
-            serial,
-            slot: ROOT_SLOT,
-        }
-        .into());
-    }
-    if !is_root_policy(info.pin_policy, info.touch_policy) {
-        return Err(HwError::PolicyRefused {
-            pin: info.pin_policy,
-            touch: info.touch_policy,
-        }
-        .into());
-    }
-    let point = info.public_point.ok_or(HwError::WrongAlgorithm {
-        serial,
-        slot: ROOT_SLOT,
-    })?;
-    let public = PublicKey::p256_from_sec1(&point).map_err(|_| HwError::WrongAlgorithm {
-        serial,
-        slot: ROOT_SLOT,
-    })?;
+    let (_, public) = root_slot_key(&mut dev)?;
     let bundle = read_attestation(&mut dev)?;
     let attested = attestation::verify(
         &bundle,
